@@ -1,0 +1,51 @@
+"""POST /conversations/create (and its alias /conversation/create): start or return a conversation."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from messaging import wiring
+from messaging.api_models import (
+    CreateConversationRequest,
+    CreateConversationResponse,
+    conversation_request,
+    create_response,
+)
+from messaging.http_api import caller, handle, new_api
+from messaging.observability import logger, metrics
+
+app = new_api()
+create_conversation = wiring.create_conversation()
+BASE = "/api/v1.0/consumer"
+
+
+@app.post(f"{BASE}/conversations/create", operation_id="createConversation", summary="Start a conversation")
+@app.post(f"{BASE}/conversation/create", operation_id="createConversationAlias", summary="Alias of create")
+def create(
+    body: Annotated[CreateConversationRequest | None, Body(description="Every field is optional.")] = None,
+) -> Response[CreateConversationResponse]:
+    request = body or CreateConversationRequest()
+    outcome = create_conversation(caller(app), conversation_request(request), request.conversationrequestid)
+    metrics.add_metric(
+        name="ConversationsCreated" if outcome.is_new else "ConversationsReused",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return Response(
+        status_code=HTTPStatus.CREATED if outcome.is_new else HTTPStatus.OK,
+        content_type="application/json",
+        body=create_response(outcome),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    create_conversation.register_lambda_context(context)
+    return handle(app, event, context)

@@ -1,0 +1,33 @@
+"""Domain errors. The use cases raise these; `http_errors` alone turns them into HTTP answers."""
+
+from __future__ import annotations
+
+
+class MessagingError(Exception):
+    """Base of every error the use cases raise on purpose."""
+
+
+class Unauthenticated(MessagingError):
+    """No token, or no usable tenant claim in it."""
+
+
+class ConversationNotFound(MessagingError):
+    """Unknown conversation id, or another tenant's (the two are indistinguishable on purpose)."""
+
+
+class StoreBusy(MessagingError):
+    """DynamoDB kept refusing (throttling, conflicts, timeouts) after our retries: the caller may retry."""
+
+
+class RequestInProgress(MessagingError):
+    """The same conversationrequestid is being handled right now by another request."""
+
+
+class InvalidRequest(MessagingError):
+    """A rule broken that the request models cannot express on their own."""
+
+    def __init__(self, code: str, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields

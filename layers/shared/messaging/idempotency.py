@@ -1,0 +1,65 @@
+"""Idempotent create: a repeated conversationrequestid (same tenant, within the window) gets the first answer.
+
+Powertools' idempotency utility keeps the answers in their own table. The key is the tenant plus the request
+id, so two tenants using the same request id never share an answer. The payload is deliberately not part of
+the key: the contract says the first answer comes back "whatever happened since".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import DataclassSerializer
+
+from messaging.domain import ConversationRequest, CreateOutcome, Tenant
+from messaging.errors import RequestInProgress, StoreBusy
+
+type Create = Callable[[Tenant, ConversationRequest], CreateOutcome]
+
+
+class IdempotentCreate:
+    def __init__(self, create: Create, persistence: BasePersistenceLayer, window_seconds: int) -> None:
+        self._create = create
+        self._config = IdempotencyConfig(expires_after_seconds=window_seconds)
+
+        def create_once(
+            request_key: dict[str, str], tenant: Tenant, request: ConversationRequest
+        ) -> CreateOutcome:
+            return create(tenant, request)
+
+        self._create_once = idempotent_function(
+            create_once,
+            data_keyword_argument="request_key",
+            persistence_store=persistence,
+            config=self._config,
+            output_serializer=DataclassSerializer(CreateOutcome),
+        )
+
+    def register_lambda_context(self, context: Any) -> None:
+        # Lets an in-progress record expire with the invocation if Lambda times out mid-request.
+        self._config.register_lambda_context(context)
+
+    def __call__(self, tenant: Tenant, request: ConversationRequest, request_id: str | None) -> CreateOutcome:
+        if request_id is None:
+            return self._create(tenant, request)
+        try:
+            outcome: CreateOutcome = self._create_once(
+                request_key={"tenant": tenant.id, "conversationrequestid": request_id},
+                tenant=tenant,
+                request=request,
+            )
+        except IdempotencyAlreadyInProgressError as error:
+            raise RequestInProgress(str(error)) from error
+        except IdempotencyPersistenceLayerError as error:
+            raise StoreBusy(str(error)) from error
+        return outcome

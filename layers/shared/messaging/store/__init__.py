@@ -1,0 +1,1 @@
+"""Data access: DynamoDB items, keys, conditions and transactions, behind `protocol.ConversationStore`."""

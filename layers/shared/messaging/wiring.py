@@ -1,0 +1,27 @@
+"""Builds the use cases with their real DynamoDB store: called once per Lambda environment, at init."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from messaging.config import settings
+from messaging.create_conversation import CreateConversation
+from messaging.idempotency import IdempotentCreate
+from messaging.store.client import dynamodb_client
+from messaging.store.dynamodb import DynamoDBConversationStore
+
+
+def conversation_store() -> DynamoDBConversationStore:
+    config = settings()
+    return DynamoDBConversationStore(
+        dynamodb_client(), config.conversations_table, config.contacts_table, config.retention_seconds
+    )
+
+
+def create_conversation() -> IdempotentCreate:
+    config = settings()
+    persistence = DynamoDBPersistenceLayer(
+        table_name=config.idempotency_table, boto3_client=dynamodb_client()
+    )
+    create = CreateConversation(conversation_store(), config.conversation_timeout_ms)
+    return IdempotentCreate(create, persistence, config.idempotency_window_seconds)

@@ -1,0 +1,1 @@
+"""Local tooling (DynamoDB Local, table bootstrap, dev server, tokens). Never imported by product code."""
