@@ -29,7 +29,9 @@ class GatewayResponse:
     body: bytes = b""
 
 
-def error_response(status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None) -> GatewayResponse:
+def error_response(
+    status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None
+) -> GatewayResponse:
     body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
     return GatewayResponse(status, [("content-type", "application/json"), *(headers or [])], body)
 
@@ -65,7 +67,9 @@ class ApiGateway:
         except Exception:
             # Deployed, the traceback goes to CloudWatch and the caller sees a bare 500.
             traceback.print_exc()
-            return error_response(500, "internal_error", f"{route.function_id} failed; see the dev server log")
+            return error_response(
+                500, "internal_error", f"{route.function_id} failed; see the dev server log"
+            )
 
 
 def proxy_response(result: Any) -> GatewayResponse:
@@ -107,7 +111,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _refused_body(self) -> GatewayResponse | None:
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            return error_response(411, "length_required", "Send a Content-Length (chunked bodies unsupported)")
+            return error_response(
+                411, "length_required", "Send a Content-Length (chunked bodies unsupported)"
+            )
         try:
             length = int(self.headers.get("content-length", "0"))
         except ValueError:

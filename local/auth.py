@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 
 
-class Unauthorized(Exception):  # noqa: N818 - named after the HTTP answer it becomes
+class Unauthorized(Exception):  # named after the HTTP answer it becomes
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message

@@ -49,6 +49,15 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def dynamodb_client(endpoint: str, *, timeout_seconds: float = 10.0, attempts: int = 3) -> "DynamoDBClient":
     """A boto3 DynamoDB client for a local endpoint, with dummy credentials (botocore signs every request)."""
     return boto3.client(
@@ -56,7 +65,7 @@ def dynamodb_client(endpoint: str, *, timeout_seconds: float = 10.0, attempts: i
         endpoint_url=endpoint,
         region_name=LOCAL_REGION,
         aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
+        aws_secret_access_key="local",  # DynamoDB Local accepts any credentials
         config=Config(
             connect_timeout=timeout_seconds,
             read_timeout=timeout_seconds,
@@ -92,6 +101,9 @@ class DynamoDBLocal:
         if java is None:
             raise DynamoDBLocalError("DynamoDB Local needs Java 17+ on PATH (`java` was not found).")
         chosen = port or self._port or free_port()
+        # Otherwise whatever holds the port would answer ListTables, and we would take it for our jar.
+        if not port_is_free(chosen):
+            raise DynamoDBLocalError(f"port {chosen} is in use: pick another, or none to get a free one")
         self._log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self._log_dir / f"dynamodb-local-{chosen}.log"
         self._log = self.log_path.open("wb")
@@ -106,7 +118,7 @@ class DynamoDBLocal:
             "-port",
             str(chosen),
         ]
-        # A session of its own: Ctrl-C in a terminal reaches only our process, which then stops this one by PID.
+        # A session of its own: Ctrl-C in a terminal reaches only our process, which stops this one by PID.
         self._process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, cwd=jar.parent, start_new_session=True
         )
@@ -125,12 +137,14 @@ class DynamoDBLocal:
             assert self._process is not None
             if self._process.poll() is not None:
                 raise DynamoDBLocalError(
-                    f"DynamoDB Local exited with code {self._process.returncode} while starting "
-                    f"(port {self.endpoint} taken?).\n{self.log_tail()}"
+                    f"DynamoDB Local exited with code {self._process.returncode} while starting on "
+                    f"{self.endpoint}.\n{self.log_tail()}"
                 )
             try:
                 client.list_tables(Limit=1)
-                return
+                if self._process.poll() is None:
+                    return
+                continue  # it answered, then exited: report the exit above
             except (BotoCoreError, ClientError):
                 if time.monotonic() > deadline:
                     raise DynamoDBLocalError(

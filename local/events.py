@@ -18,7 +18,7 @@ LOCAL_REGION = "us-east-1"
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def http_api_event(
+def http_api_event(  # noqa: PLR0917 - the positional order of an HTTP request's parts
     method: str,
     raw_path: str,
     route_key_path: str,
@@ -35,7 +35,10 @@ def http_api_event(
     now = time.time() if now is None else now
     method = method.upper()
     route_key = "$default" if route_key_path == "$default" else f"{method} {route_key_path}"
-    pairs = [(name.lower(), value) for name, value in (headers.items() if isinstance(headers, Mapping) else headers)]
+    pairs = [
+        (name.lower(), value)
+        for name, value in (headers.items() if isinstance(headers, Mapping) else headers)
+    ]
     # API Gateway moves cookies out of the headers into their own list.
     cookies = [c.strip() for name, value in pairs if name == "cookie" for c in value.split(";") if c.strip()]
     lowered = _combine_pairs((name, value) for name, value in pairs if name != "cookie")
@@ -60,7 +63,10 @@ def http_api_event(
     }
     if claims is not None:
         request_context["authorizer"] = {
-            "jwt": {"claims": {name: authorizer_claim(value) for name, value in claims.items()}, "scopes": None}
+            "jwt": {
+                "claims": {name: authorizer_claim(value) for name, value in claims.items()},
+                "scopes": None,
+            }
         }
     event: dict[str, Any] = {
         "version": "2.0",
@@ -123,7 +129,9 @@ class LambdaContext:
         return max(0, int(remaining * 1000))
 
 
-def lambda_context(function_name: str, *, memory_mb: int = 256, timeout_seconds: float = 10.0) -> LambdaContext:
+def lambda_context(
+    function_name: str, *, memory_mb: int = 256, timeout_seconds: float = 10.0
+) -> LambdaContext:
     return LambdaContext(
         function_name=function_name,
         invoked_function_arn=f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{function_name}",

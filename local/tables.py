@@ -11,7 +11,7 @@ from local.template import Template, resources_of_type
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# CreateTable takes only these keys of an index; CloudFormation allows more (ContributorInsightsSpecification...).
+# CreateTable takes only these keys of an index; CloudFormation allows more (ContributorInsights...).
 _GLOBAL_INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 _LOCAL_INDEX_KEYS = ("IndexName", "KeySchema", "Projection")
 

@@ -53,7 +53,7 @@ _CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 def load_template(path: Path | str) -> Template:
     with Path(path).open(encoding="utf-8") as stream:
-        loaded = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+        loaded = yaml.load(stream, Loader=_CloudFormationLoader)  # a SafeLoader subclass
     if not isinstance(loaded, dict):
         raise TemplateError(f"{path} is not a CloudFormation template (top level is not a mapping)")
     return loaded

@@ -1,0 +1,225 @@
+"""Serves the API on this machine: `python -m local.dev_server --port 3000` (what `make dev` runs).
+
+DynamoDB Local is started (unless env DYNAMODB_ENDPOINT names one), the tables are created from
+template.yaml, and every HttpApi route of the template calls its function's `lambda_handler` in-process
+with a real payload-2.0 event, behind an emulated JWT authorizer that does NOT verify signatures.
+
+Limitation: all handlers share one process environment, set before any handler is imported (handlers
+read their configuration at import time). It is the union of the functions' environments; today all
+come from Globals. If two functions ever set one variable differently, the first wins and a warning
+says so. Functions without an HttpApi event (stream consumers) are not run locally.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Self
+
+from local.api_gateway import ApiGateway, GatewayHTTPServer
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
+from local.lambda_runtime import Handler, ProcessEnvironment, load_handler
+from local.routing import Router
+from local.tables import create_tables
+from local.template import (
+    Template,
+    TemplateError,
+    function_environment,
+    http_routes,
+    layer_dirs,
+    load_template,
+)
+from local.token import mint_token
+
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+SAMPLE_CREATE_BODY = '{"customercontext":{"customerid":"jdoe123","email":"john.doe@email.com"}}'
+
+
+class DevServer:
+    """The local API in a background thread. `start()` returns the base URL; port 0 picks a free port."""
+
+    def __init__(
+        self,
+        template_path: Path = DEFAULT_TEMPLATE,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        dynamodb_endpoint: str | None = None,
+        parameter_overrides: Mapping[str, str] | None = None,
+        table_prefix: str = "",
+    ):
+        self.template_path = Path(template_path).resolve()
+        self._address = (host, port)
+        self.dynamodb_endpoint = dynamodb_endpoint
+        self._parameter_overrides = dict(parameter_overrides or {})
+        self._table_prefix = table_prefix
+        self.dynamodb_local: DynamoDBLocal | None = None
+        self.table_names: dict[str, str] = {}
+        self.base_url = ""
+        self._environment = ProcessEnvironment()
+        self._http: GatewayHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        try:
+            template = load_template(self.template_path)
+            self._check_overrides(template)
+            if self.dynamodb_endpoint is None:
+                self.dynamodb_local = DynamoDBLocal()
+                self.dynamodb_endpoint = self.dynamodb_local.start()
+            client = dynamodb_client(self.dynamodb_endpoint)
+            self.table_names = create_tables(client, template, self._table_prefix)
+            handlers = self._load_handlers(template)
+            self._http = GatewayHTTPServer(self._address, ApiGateway(Router(http_routes(template)), handlers))
+        except BaseException:
+            self.stop()
+            raise
+        host, port = self._http.server_address[:2]
+        self.base_url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(target=self._http.serve_forever, name="dev-server", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def _check_overrides(self, template: Template) -> None:
+        unknown = sorted(set(self._parameter_overrides) - set(template.get("Parameters") or {}))
+        if unknown:
+            raise TemplateError(f"unknown template parameter(s) in overrides: {', '.join(unknown)}")
+
+    def _load_handlers(self, template: Template) -> dict[str, Handler]:
+        assert self.dynamodb_endpoint is not None
+        functions = {route.function_id: route for route in http_routes(template)}
+        merged: dict[str, str] = {}
+        for function_id in functions:
+            own = function_environment(template, function_id, self.table_names, self._parameter_overrides)
+            for name, value in own.items():
+                if merged.setdefault(name, value) != value:
+                    print(
+                        f"warning: {function_id} sets {name} differently; using {merged[name]!r}",
+                        file=sys.stderr,
+                    )
+        self._environment.set_variables({**merged, "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint})
+        region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        for name, value in {
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,  # Lambda sets both
+            # botocore signs every request, even to DynamoDB Local; any credentials do.
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "POWERTOOLS_METRICS_NAMESPACE": "MessagingApi",
+        }.items():
+            self._environment.set_default(name, value)
+        template_dir = self.template_path.parent
+        handlers: dict[str, Handler] = {}
+        for function_id, route in functions.items():
+            for layer in layer_dirs(template, function_id):
+                self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
+            handler, module = load_handler(template_dir / route.code_uri, route.handler, function_id)
+            self._environment.forget_module_on_restore(module)
+            handlers[function_id] = handler
+        return handlers
+
+    def stop(self) -> None:
+        """Stop serving, stop the DynamoDB Local this server started, and restore the environment."""
+        if self._http is not None:
+            if self._thread is not None:
+                self._http.shutdown()
+                self._thread.join()
+            self._http.server_close()
+            self._http, self._thread = None, None
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.stop()
+            self.dynamodb_local = None
+        self._environment.restore()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def parameter_overrides(params: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """`PARAM_<Name>` environment variables, then `--param Name=value` (the command line wins)."""
+    overrides = {name.removeprefix("PARAM_"): v for name, v in environ.items() if name.startswith("PARAM_")}
+    for param in params:
+        name, separator, value = param.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"error: --param {param!r} is not Name=value")
+        overrides[name] = value
+    return overrides
+
+
+def _print_banner(server: DevServer) -> None:
+    create = next(
+        (r for r in http_routes(load_template(server.template_path)) if r.path.endswith("/create")), None
+    )
+    database = (
+        f"DynamoDB Local {server.dynamodb_endpoint} (pid {server.dynamodb_local.pid})"
+        if server.dynamodb_local is not None
+        else f"DynamoDB at {server.dynamodb_endpoint} (from DYNAMODB_ENDPOINT)"
+    )
+    lines = [
+        f"Messaging API (local) on {server.base_url}   [{database}]",
+        "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted.",
+        f"export TOKEN={mint_token('local-client', ttl_seconds=12 * 3600)}",
+        "(another tenant: TOKEN=$(make token CLIENT=<id>))",
+    ]
+    if create is not None:
+        lines.append(
+            f'curl -s -X {create.method} {server.base_url}{create.path} -H "Authorization: Bearer $TOKEN" '
+            f"-H 'Content-Type: application/json' -d '{SAMPLE_CREATE_BODY}'"
+        )
+    lines.append("Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the Messaging API locally (tokens are NOT verified).")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "3000")), help="0: any free port"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    parser.add_argument(
+        "--param", action="append", default=[], help="template parameter Name=value (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    server = DevServer(
+        args.template,
+        host=args.host,
+        port=args.port,
+        dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
+        parameter_overrides=parameter_overrides(args.param, os.environ),
+    )
+    try:
+        server.start()
+    except Exception:
+        traceback.print_exc()
+        print("error: the dev server did not start (see above).", file=sys.stderr)
+        return 1
+    try:
+        _print_banner(server)
+        stop_requested.wait()
+    finally:
+        server.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

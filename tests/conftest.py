@@ -1,0 +1,34 @@
+"""Session-wide test setup: dummy AWS settings, and DynamoDB Local for the tests that need the real engine."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+# Before any product import: botocore signs every request, and Powertools needs a metrics namespace.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "messaging-api")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MessagingApiTests")
+
+from local.dynamodb_local import DynamoDBLocal, dynamodb_client
+from local.tables import create_tables
+from tests.harness import TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """One DynamoDB Local for the whole session (AWS's own engine: real conditions and transactions)."""
+    with DynamoDBLocal() as local:
+        yield local.endpoint
+
+
+@pytest.fixture
+def local_tables(dynamodb_endpoint: str) -> dict[str, str]:
+    """Fresh tables for one test, created from template.yaml's definitions under a unique prefix."""
+    client = dynamodb_client(dynamodb_endpoint)
+    return create_tables(client, TEMPLATE, prefix=f"t{uuid.uuid4().hex[:10]}-")

@@ -1,0 +1,142 @@
+"""DynamoDB Local and a throw-away API (tiny handlers + template in tmp_path) for the local tooling's tests."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from local.dev_server import DevServer
+from local.dynamodb_local import DynamoDBLocal, dynamodb_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Two functions whose modules are both app.py, a layer, a table, a parameter with and one without default.
+THROWAWAY_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  TimeoutMinutes: {Type: Number, Default: 1440}
+  Issuer: {Type: String}
+Globals:
+  Function:
+    Runtime: python3.13
+    Handler: app.lambda_handler
+    Layers: [!Ref Layer]
+    Environment:
+      Variables:
+        TABLE: !Ref Table
+        TIMEOUT_MINUTES: !Ref TimeoutMinutes
+Resources:
+  Layer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: layers/shared/}
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/echo/
+      Environment:
+        Variables:
+          WHERE: !Sub "${AWS::Region}/${Table}"
+      Events:
+        Create: {Type: HttpApi, Properties: {Method: POST, Path: /api/v1.0/consumer/conversation/create}}
+        Activity: {Type: HttpApi, Properties: {Method: POST, Path: "/api/v1.0/consumer/conversation/{conversationId}"}}
+        Read: {Type: HttpApi, Properties: {Method: GET, Path: "/api/v1.0/consumer/conversation/{conversationId}"}}
+        Together: {Type: HttpApi, Properties: {Method: GET, Path: /api/v1.0/consumer/together}}
+  OtherFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/other/
+      Events:
+        Other: {Type: HttpApi, Properties: {Method: POST, Path: /api/v1.0/consumer/conversations/create}}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+"""
+
+ECHO_HANDLER = """
+import json
+import os
+import threading
+
+import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
+
+# Two requests wait for each other here: only a server that runs them concurrently answers both.
+_together = threading.Barrier(2, timeout=10)
+
+
+def lambda_handler(event, context):
+    if event.get("pathParameters", {}).get("conversationId") == "explode":
+        raise RuntimeError("the handler failed")
+    if event["rawPath"].endswith("/together"):
+        _together.wait()
+    answer = {
+        "function": "Echo",
+        "layer": local_tests_layer_marker.MARKER,
+        "event": event,
+        "env": {name: os.environ.get(name) for name in
+                ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB", "POWERTOOLS_METRICS_NAMESPACE")},
+        "remaining_ms": context.get_remaining_time_in_millis(),
+    }
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "cookies": ["seen=1"],
+            "body": json.dumps(answer)}
+"""
+
+OTHER_HANDLER = """
+def lambda_handler(event, context):
+    return {"function": "Other"}  # a bare JSON value: API Gateway makes it a 200 JSON answer
+"""
+
+
+def write_throwaway_app(root: Path) -> Path:
+    """The throw-away API's files under `root`; returns the template's path."""
+    for folder, source in (("functions/echo", ECHO_HANDLER), ("functions/other", OTHER_HANDLER)):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "app.py").write_text(source)
+    (root / "layers/shared").mkdir(parents=True)
+    (root / "layers/shared/local_tests_layer_marker.py").write_text('MARKER = "from the layer"\n')
+    template = root / "template.yaml"
+    template.write_text(THROWAWAY_TEMPLATE)
+    return template
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    """One DynamoDB Local for the session; each test uses its own table prefix."""
+    with DynamoDBLocal() as local:
+        yield local
+
+
+@pytest.fixture
+def dynamodb(dynamodb_local: DynamoDBLocal) -> "DynamoDBClient":
+    return dynamodb_client(dynamodb_local.endpoint)
+
+
+@pytest.fixture
+def table_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}-"
+
+
+@pytest.fixture
+def throwaway_template(tmp_path: Path) -> Path:
+    return write_throwaway_app(tmp_path)
+
+
+@pytest.fixture
+def local_api(
+    dynamodb_local: DynamoDBLocal, throwaway_template: Path, table_prefix: str
+) -> Iterator[DevServer]:
+    """The dev server on a free port, serving the throw-away API, with one parameter overridden."""
+    server = DevServer(
+        throwaway_template,
+        dynamodb_endpoint=dynamodb_local.endpoint,
+        parameter_overrides={"TimeoutMinutes": "2"},
+        table_prefix=table_prefix,
+    )
+    with server:
+        yield server

@@ -1,0 +1,43 @@
+"""Unit tests: moto's in-memory DynamoDB, single-threaded only (moto is not safe under concurrency)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.tables import create_tables
+from tests.harness import (
+    CREATE,
+    TEMPLATE,
+    Answer,
+    api_event,
+    environment,
+    invoke,
+    load_handler,
+    table_environment,
+)
+
+type CreateCall = Callable[..., Answer]
+
+
+@pytest.fixture
+def moto_tables() -> Iterator[dict[str, str]]:
+    with mock_aws():
+        names = create_tables(boto3.client("dynamodb"), TEMPLATE)
+        with environment(table_environment(names)):
+            yield names
+
+
+@pytest.fixture
+def create(moto_tables: dict[str, str]) -> CreateCall:
+    """POST /conversations/create on a fresh create function: create(body, tenant=..., **event_options)."""
+    handler = load_handler("create_conversation")
+
+    def call(body: Any = None, *, path: str = CREATE, **options: Any) -> Answer:
+        return invoke(handler, api_event("POST", path, body, **options))
+
+    return call

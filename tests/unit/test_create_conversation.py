@@ -1,0 +1,119 @@
+"""POST /conversations/create: new, existing, tenants, record identification, idempotency (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import boto3
+
+from tests.harness import CREATE_ALIAS
+from tests.unit.conftest import CreateCall
+
+
+def test_new_conversation_answers_201_with_a_uuid(create: CreateCall) -> None:
+    # Given no conversation yet, When a customer's conversation is created
+    answer = create({"customercontext": {"customerid": "jdoe123"}})
+    # Then it is new, with a UUID and no messageId (no start message)
+    assert answer.status == 201
+    assert answer.body["isNew"] is True
+    assert uuid.UUID(answer.body["conversationId"])
+    assert "messageId" not in answer.body
+
+
+def test_start_message_gives_a_13_digit_epoch_ms_message_id(create: CreateCall) -> None:
+    answer = create({"startmessage": {"message": "Hello", "displayname": "John"}})
+    assert answer.status == 201
+    assert re.fullmatch(r"\d{13}", answer.body["messageId"])
+
+
+def test_second_create_for_same_customer_returns_existing(create: CreateCall) -> None:
+    # Given an active conversation for jdoe123
+    first = create({"customercontext": {"customerid": "jdoe123"}})
+    # When the same tenant creates again for jdoe123, even with a start message
+    second = create({"customercontext": {"customerid": "jdoe123"}, "startmessage": {"message": "again"}})
+    # Then the existing conversation comes back, not a new one, and no start message is used
+    assert second.status == 200
+    assert second.body == {"conversationId": first.body["conversationId"], "isNew": False}
+
+
+def test_alias_path_behaves_like_create(create: CreateCall) -> None:
+    first = create({"customercontext": {"customerid": "c-alias"}})
+    second = create({"customercontext": {"customerid": "c-alias"}}, path=CREATE_ALIAS)
+    assert (second.status, second.body["conversationId"]) == (200, first.body["conversationId"])
+
+
+def test_same_customerid_of_another_tenant_is_another_conversation(create: CreateCall) -> None:
+    mine = create({"customercontext": {"customerid": "shared-id"}}, tenant="tenant-a")
+    theirs = create({"customercontext": {"customerid": "shared-id"}}, tenant="tenant-b")
+    assert theirs.status == 201
+    assert theirs.body["conversationId"] != mine.body["conversationId"]
+
+
+def test_tenant_ids_that_look_like_key_separators_do_not_collide(create: CreateCall) -> None:
+    # Keys are "TENANT#<tenant>#CUSTOMER#<id>": these two would collide without escaping '#'.
+    one = create({"customercontext": {"customerid": "x#CUSTOMER#y"}}, tenant="a")
+    other = create({"customercontext": {"customerid": "y"}}, tenant="a#CUSTOMER#x")
+    assert (one.status, other.status) == (201, 201)
+
+
+def test_creates_without_customerid_are_always_new(create: CreateCall) -> None:
+    first, second = create({}), create({})
+    assert (first.status, second.status) == (201, 201)
+    assert first.body["conversationId"] != second.body["conversationId"]
+
+
+def test_empty_body_starts_an_anonymous_conversation(create: CreateCall) -> None:
+    assert create(b"").status == 201
+
+
+def test_tenant_comes_from_azp_then_appid_then_sub(create: CreateCall) -> None:
+    body = {"customercontext": {"customerid": "who"}}
+    by_azp = create(body, claims={"azp": "t-1", "sub": "t-2"})
+    by_sub = create(body, claims={"sub": "t-1"})
+    assert by_sub.body["conversationId"] == by_azp.body["conversationId"]
+
+
+def test_token_without_tenant_claim_is_401(create: CreateCall) -> None:
+    answer = create({}, claims={"scope": "x"})
+    assert answer.status == 401
+    assert answer.body["error"]["code"] == "unauthorized"
+
+
+def test_repeated_conversationrequestid_gets_the_first_answer(create: CreateCall) -> None:
+    # Given a first create with a request id
+    first = create({"conversationrequestid": "req-1", "customercontext": {"customerid": "c1"}})
+    # When the same tenant sends the same id again, even with another customer
+    again = create({"conversationrequestid": "req-1", "customercontext": {"customerid": "c2"}})
+    # Then it gets the first answer back, status included
+    assert (again.status, again.body) == (first.status, first.body)
+
+
+def test_conversationrequestid_is_scoped_to_the_tenant(create: CreateCall) -> None:
+    mine = create({"conversationrequestid": "req-1"}, tenant="tenant-a")
+    theirs = create({"conversationrequestid": "req-1"}, tenant="tenant-b")
+    assert theirs.body["conversationId"] != mine.body["conversationId"]
+
+
+def test_context_and_customer_are_stored_with_the_conversation(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    answer = create(
+        {
+            "customercontext": {"customerid": "jdoe123", "firstname": "John", "email": "John.Doe@Email.com"},
+            "conversationcontext": {
+                "productname": {"isDisplayable": True, "value": "XBox"},
+                "n": {"value": 2},
+            },
+            "skipdeflectionbot": True,
+        }
+    )
+    client = boto3.client("dynamodb")
+    item = client.get_item(
+        TableName=moto_tables["ConversationsTable"],
+        Key={"pk": {"S": f"TENANT#tenant-a#CONVERSATION#{answer.body['conversationId']}"}},
+    )["Item"]
+    assert item["status"] == {"S": "open"}
+    assert item["skipDeflectionBot"] == {"BOOL": True}
+    assert item["customer"]["M"]["firstname"] == {"S": "John"}
+    assert '"productname":{"value":"XBox","isDisplayable":true}' in item["context"]["S"]

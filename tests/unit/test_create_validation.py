@@ -1,0 +1,154 @@
+"""Every field rule of CONTRACT.md at its edge: the limit passes, one past it is a 400 naming the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from messaging.http_api import MAX_BODY_BYTES
+from tests.unit.conftest import CreateCall
+
+FOUR_BYTE_CHAR = "😀"  # 1 character, 4 bytes in UTF-8
+
+
+def _fields(body: dict[str, Any]) -> list[str]:
+    return [detail["field"] for detail in body["error"]["details"]]
+
+
+ACCEPTED_AT_THE_LIMIT = {
+    "customerid 200 chars": {"customercontext": {"customerid": "c" * 200}},
+    "firstname 200 chars": {"customercontext": {"firstname": FOUR_BYTE_CHAR * 200}},
+    "email 200 chars": {"customercontext": {"email": "a" * 188 + "@example.com"}},
+    "phone 200 chars": {"customercontext": {"phonenumber": "1" * 200}},
+    "100 context entries": {"conversationcontext": {f"k{i}": {"value": i} for i in range(100)}},
+    "context key 100 chars": {"conversationcontext": {"k" * 100: {"value": True}}},
+    "context value 4000 chars": {"conversationcontext": {"k": {"value": FOUR_BYTE_CHAR * 4000}}},
+    "start message 27 KB": {"startmessage": {"message": FOUR_BYTE_CHAR * (27 * 1024 // 4)}},
+    "displayname 200 chars": {"startmessage": {"message": "m", "displayname": "d" * 200}},
+    "conversationrequestid 200 chars": {"conversationrequestid": "r" * 200},
+    "largest exact integer": {"conversationcontext": {"k": {"value": 2**53 - 1}}},
+}
+
+
+@pytest.mark.parametrize("body", ACCEPTED_AT_THE_LIMIT.values(), ids=ACCEPTED_AT_THE_LIMIT.keys())
+def test_values_at_the_limit_are_accepted(create: CreateCall, body: dict[str, Any]) -> None:
+    assert create(body).status == 201
+
+
+REJECTED = {
+    "customerid 201 chars": ({"customercontext": {"customerid": "c" * 201}}, "customercontext.customerid"),
+    "customerid empty": ({"customercontext": {"customerid": ""}}, "customercontext.customerid"),
+    "lastname 201 chars": ({"customercontext": {"lastname": "l" * 201}}, "customercontext.lastname"),
+    "preferredname 201": ({"customercontext": {"preferredname": "p" * 201}}, "customercontext.preferredname"),
+    "email 201 chars": ({"customercontext": {"email": "a" * 189 + "@example.com"}}, "customercontext.email"),
+    "email without @": ({"customercontext": {"email": "john.doe.email.com"}}, "customercontext.email"),
+    "phone without digits": ({"customercontext": {"phonenumber": "call me"}}, "customercontext.phonenumber"),
+    "phone 201 chars": ({"customercontext": {"phonenumber": "1" * 201}}, "customercontext.phonenumber"),
+    "101 context entries": (
+        {"conversationcontext": {f"k{i}": {"value": i} for i in range(101)}},
+        "conversationcontext",
+    ),
+    "context key 101 chars": (
+        {"conversationcontext": {"k" * 101: {"value": 1}}},
+        "conversationcontext." + "k" * 101 + " (key)",
+    ),
+    "context key empty": ({"conversationcontext": {"": {"value": 1}}}, "conversationcontext. (key)"),
+    "context value 4001": (
+        {"conversationcontext": {"k": {"value": "v" * 4001}}},
+        "conversationcontext.k.value",
+    ),
+    "context value null": ({"conversationcontext": {"k": {"value": None}}}, "conversationcontext.k.value"),
+    "context value object": (
+        {"conversationcontext": {"k": {"value": {"a": 1}}}},
+        "conversationcontext.k.value",
+    ),
+    "context value missing": (
+        {"conversationcontext": {"k": {"isDisplayable": True}}},
+        "conversationcontext.k.value",
+    ),
+    "integer past 2^53": ({"conversationcontext": {"k": {"value": 2**53}}}, "conversationcontext.k.value"),
+    "isDisplayable string": (
+        {"conversationcontext": {"k": {"value": 1, "isDisplayable": "true"}}},
+        "conversationcontext.k.isDisplayable",
+    ),
+    "start message 27 KB + 1 byte": (
+        {"startmessage": {"message": "a" + FOUR_BYTE_CHAR * (27 * 1024 // 4)}},
+        "startmessage.message",
+    ),
+    "start message empty": ({"startmessage": {"message": ""}}, "startmessage.message"),
+    "start message missing": ({"startmessage": {"displayname": "x"}}, "startmessage.message"),
+    "displayname 201": (
+        {"startmessage": {"message": "m", "displayname": "d" * 201}},
+        "startmessage.displayname",
+    ),
+    "skipdeflectionbot string": ({"skipdeflectionbot": "yes"}, "skipdeflectionbot"),
+    "conversationrequestid 201": ({"conversationrequestid": "r" * 201}, "conversationrequestid"),
+    "customerid number": ({"customercontext": {"customerid": 123}}, "customercontext.customerid"),
+    "unknown top-level field": ({"customer": {}}, "customer"),
+    "unknown nested field": ({"customercontext": {" customerid": "jdoe123"}}, "customercontext. customerid"),
+    "unknown field in context entry": (
+        {"conversationcontext": {"k": {"value": 1, "displayable": True}}},
+        "conversationcontext.k.displayable",
+    ),
+    "lone surrogate": ({"customercontext": {"firstname": "\ud800"}}, "customercontext.firstname"),
+    "body is a list": ([], "body"),
+}
+
+
+@pytest.mark.parametrize(("body", "field"), REJECTED.values(), ids=REJECTED.keys())
+def test_broken_rule_is_a_400_naming_the_field(create: CreateCall, body: Any, field: str) -> None:
+    answer = create(body)
+    assert answer.status == 400
+    assert answer.body["error"]["code"] == "validation_failed"
+    assert field in _fields(answer.body)
+    assert all(detail["message"] for detail in answer.body["error"]["details"])
+
+
+def test_limit_is_named_in_the_message(create: CreateCall) -> None:
+    answer = create({"customercontext": {"customerid": "c" * 201}})
+    assert "200" in answer.body["error"]["details"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b'{"customercontext": ', "line 1 column 21"),
+        (b'{"a": 1,\n "a": 2}', "duplicate key 'a'"),
+        (b'{"conversationcontext": {"k": {"value": NaN}}}', "NaN"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"conversationcontext": {"k": {"value": 1' + b"0" * 5000 + b"}}}", "digits"),
+    ],
+    ids=["truncated", "duplicate key", "NaN", "deep nesting", "huge integer"],
+)
+def test_malformed_json_is_a_400_that_says_where(create: CreateCall, raw: bytes, says: str) -> None:
+    answer = create(raw)
+    assert answer.status == 400
+    assert answer.body["error"]["code"] == "malformed_json"
+    assert says in answer.body["error"]["message"]
+
+
+def test_body_over_the_cap_is_413(create: CreateCall) -> None:
+    body = json.dumps({"startmessage": {"message": "m"}, "pad": " " * MAX_BODY_BYTES})
+    answer = create(body)
+    assert answer.status == 413
+    assert answer.body["error"]["code"] == "payload_too_large"
+
+
+def test_body_at_the_cap_is_parsed(create: CreateCall) -> None:
+    body = "{}" + " " * (MAX_BODY_BYTES - 2)
+    assert create(body).status == 201
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "application/xml"]
+)
+def test_body_that_is_not_json_is_415(create: CreateCall, content_type: str) -> None:
+    answer = create(b"customerid=1", headers={"content-type": content_type})
+    assert answer.status == 415
+    assert answer.body["error"]["code"] == "unsupported_media_type"
+
+
+def test_json_with_charset_is_accepted(create: CreateCall) -> None:
+    assert create({}, headers={"content-type": "application/json; charset=utf-8"}).status == 201
