@@ -81,7 +81,9 @@ class DevServer:
             raise
         host, port = self._http.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="dev-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, args=(0.05,), name="dev-server", daemon=True
+        )
         self._thread.start()
         return self.base_url
 

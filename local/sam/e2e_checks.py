@@ -45,7 +45,11 @@ TENANT = "e2e-tenant"
 OTHER_TENANT = "e2e-other-tenant"
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
 # Expected statusCode of an events/ file whose name carries none (file name -> code).
-EXPECTED_STATUS: dict[str, int] = {}
+EXPECTED_STATUS: dict[str, int] = {
+    "create_conversation.new.json": 201,
+    "create_conversation.invalid.json": 400,
+    "create_conversation.with-context-and-startmessage.json": 201,
+}
 HTTP_TIMEOUT = 120.0  # the first request to a function builds its container (seconds, not minutes)
 INVOKE_TIMEOUT = 300.0
 

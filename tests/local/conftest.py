@@ -1,4 +1,4 @@
-"""DynamoDB Local and a throw-away API (tiny handlers + template in tmp_path) for the local tooling's tests."""
+"""DynamoDB Local, and a throw-away API (tiny handlers and a template in tmp_path), for tests/local."""
 
 import uuid
 from collections.abc import Iterator
@@ -42,8 +42,12 @@ Resources:
           WHERE: !Sub "${AWS::Region}/${Table}"
       Events:
         Create: {Type: HttpApi, Properties: {Method: POST, Path: /api/v1.0/consumer/conversation/create}}
-        Activity: {Type: HttpApi, Properties: {Method: POST, Path: "/api/v1.0/consumer/conversation/{conversationId}"}}
-        Read: {Type: HttpApi, Properties: {Method: GET, Path: "/api/v1.0/consumer/conversation/{conversationId}"}}
+        Activity:
+          Type: HttpApi
+          Properties: {Method: POST, Path: "/api/v1.0/consumer/conversation/{conversationId}"}
+        Read:
+          Type: HttpApi
+          Properties: {Method: GET, Path: "/api/v1.0/consumer/conversation/{conversationId}"}
         Together: {Type: HttpApi, Properties: {Method: GET, Path: /api/v1.0/consumer/together}}
   OtherFunction:
     Type: AWS::Serverless::Function
@@ -66,6 +70,8 @@ import threading
 
 import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
 
+SEEN_VARIABLES = ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB")
+SEEN_VARIABLES += ("POWERTOOLS_METRICS_NAMESPACE",)
 # Two requests wait for each other here: only a server that runs them concurrently answers both.
 _together = threading.Barrier(2, timeout=10)
 
@@ -79,8 +85,7 @@ def lambda_handler(event, context):
         "function": "Echo",
         "layer": local_tests_layer_marker.MARKER,
         "event": event,
-        "env": {name: os.environ.get(name) for name in
-                ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB", "POWERTOOLS_METRICS_NAMESPACE")},
+        "env": {name: os.environ.get(name) for name in SEEN_VARIABLES},
         "remaining_ms": context.get_remaining_time_in_millis(),
     }
     return {"statusCode": 200, "headers": {"content-type": "application/json"}, "cookies": ["seen=1"],

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from messaging import contact_keys
+from messaging.conversation_ids import new_conversation_id
 from messaging.domain import (
     Contact,
     ContactMatch,
@@ -102,6 +103,8 @@ class CreateConversation:
         snapshot = self._read(tenant, customer.customerid, email, phone) if needs_read else CreateSnapshot()
         for attempt in range(MAX_ATTEMPTS):
             now = self._clock()
+            if snapshot.lock is not None and snapshot.lock.customerid != customer.customerid:
+                raise RuntimeError("two customerids share a lock fingerprint")  # 2^-96: see conversation_ids
             if snapshot.lock is not None and snapshot.lock.is_active(now):
                 return CreateOutcome(snapshot.lock.conversation_id, is_new=False)
             new = self._new_conversation(tenant, request, snapshot, now=now, email=email, phone=phone)
@@ -140,7 +143,7 @@ class CreateConversation:
         if identification.existing is not None:
             customer = _names_from_contact(customer, identification.existing)
         conversation = Conversation(
-            conversation_id=self._new_id(),
+            conversation_id=new_conversation_id(customer.customerid),
             tenant=tenant,
             customer=customer,
             created_at_ms=now,

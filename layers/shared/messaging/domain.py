@@ -132,3 +132,12 @@ class CreateOutcome:
     conversation_id: str
     is_new: bool
     message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedConversation:
+    """How a conversation ended: the answer to a close, the same on every retry."""
+
+    conversation_id: str
+    closed_at_ms: int
+    close_reason: CloseReason

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from messaging.config import settings
+from messaging.conversation_lifecycle import CloseConversation, ExpireConversation, GetConversation
 from messaging.create_conversation import CreateConversation
 from messaging.idempotency import IdempotentCreate
 from messaging.store.client import dynamodb_client
 from messaging.store.dynamodb import DynamoDBConversationStore
+from messaging.store.records import DynamoDBConversationRecords
 
 
 def conversation_store() -> DynamoDBConversationStore:
@@ -25,3 +27,22 @@ def create_conversation() -> IdempotentCreate:
     )
     create = CreateConversation(conversation_store(), config.conversation_timeout_ms)
     return IdempotentCreate(create, persistence, config.idempotency_window_seconds)
+
+
+def conversation_records() -> DynamoDBConversationRecords:
+    config = settings()
+    return DynamoDBConversationRecords(
+        dynamodb_client(), config.conversations_table, config.retention_seconds
+    )
+
+
+def close_conversation() -> CloseConversation:
+    return CloseConversation(conversation_records())
+
+
+def get_conversation() -> GetConversation:
+    return GetConversation(conversation_records())
+
+
+def expire_conversation() -> ExpireConversation:
+    return ExpireConversation(conversation_records())

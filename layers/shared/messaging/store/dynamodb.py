@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from messaging.conversation_ids import customer_fingerprint
 from messaging.domain import ActiveLock, Tenant
 from messaging.errors import StoreBusy
 from messaging.store import items, keys
@@ -62,7 +63,7 @@ class DynamoDBConversationStore:
         self, tenant: Tenant, customerid: str | None, email: str | None, phone: str | None
     ) -> CreateSnapshot:
         wanted: dict[str, list[str]] = {self._conversations: [], self._contacts: []}
-        lock_pk = keys.active_lock_key(tenant, customerid) if customerid is not None else None
+        lock_pk = keys.active_lock_key(tenant, customer_fingerprint(customerid)) if customerid else None
         email_pk = keys.email_key(tenant, email) if email is not None else None
         phone_pk = keys.phone_key(tenant, phone) if phone is not None else None
         if lock_pk:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from messaging.conversation_ids import customer_fingerprint
 from messaging.domain import (
     ActiveLock,
     CloseReason,
@@ -138,7 +139,7 @@ def conversation_from_item(item: Item) -> Conversation:
 
 def active_lock_item(tenant: Tenant, lock: ActiveLock) -> Item:
     return {
-        "pk": _s(keys.active_lock_key(tenant, lock.customerid)),
+        "pk": _s(keys.active_lock_key(tenant, customer_fingerprint(lock.customerid))),
         "kind": _s("activeLock"),
         "tenant": _s(tenant.id),
         "customerid": _s(lock.customerid),

