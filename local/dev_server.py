@@ -66,6 +66,8 @@ class DevServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> str:
+        if self._http is not None:
+            return self.base_url
         try:
             template = load_template(self.template_path)
             self._check_overrides(template)
@@ -93,10 +95,23 @@ class DevServer:
             raise TemplateError(f"unknown template parameter(s) in overrides: {', '.join(unknown)}")
 
     def _load_handlers(self, template: Template) -> dict[str, Handler]:
-        assert self.dynamodb_endpoint is not None
         functions = {route.function_id: route for route in http_routes(template)}
+        self._set_environment(template, list(functions))
+        template_dir = self.template_path.parent
+        handlers: dict[str, Handler] = {}
+        for function_id, route in functions.items():
+            for layer in layer_dirs(template, function_id):
+                self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
+            handler, module = load_handler(template_dir / route.code_uri, route.handler, function_id)
+            self._environment.forget_module_on_restore(module)
+            handlers[function_id] = handler
+        return handlers
+
+    def _set_environment(self, template: Template, function_ids: list[str]) -> None:
+        """Before any import: handlers read their configuration when imported."""
+        assert self.dynamodb_endpoint is not None
         merged: dict[str, str] = {}
-        for function_id in functions:
+        for function_id in function_ids:
             own = function_environment(template, function_id, self.table_names, self._parameter_overrides)
             for name, value in own.items():
                 if merged.setdefault(name, value) != value:
@@ -115,15 +130,6 @@ class DevServer:
             "POWERTOOLS_METRICS_NAMESPACE": "MessagingApi",
         }.items():
             self._environment.set_default(name, value)
-        template_dir = self.template_path.parent
-        handlers: dict[str, Handler] = {}
-        for function_id, route in functions.items():
-            for layer in layer_dirs(template, function_id):
-                self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
-            handler, module = load_handler(template_dir / route.code_uri, route.handler, function_id)
-            self._environment.forget_module_on_restore(module)
-            handlers[function_id] = handler
-        return handlers
 
     def stop(self) -> None:
         """Stop serving, stop the DynamoDB Local this server started, and restore the environment."""
@@ -135,7 +141,7 @@ class DevServer:
             self._http, self._thread = None, None
         if self.dynamodb_local is not None:
             self.dynamodb_local.stop()
-            self.dynamodb_local = None
+            self.dynamodb_local, self.dynamodb_endpoint = None, None
         self._environment.restore()
 
     def __enter__(self) -> Self:

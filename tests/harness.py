@@ -130,3 +130,8 @@ def count_dynamodb_calls(client: Any) -> Iterator[list[str]]:
 
 
 Handler = Callable[[dict[str, Any]], Answer]
+
+
+def invoke_raw(handler: ModuleType, event: dict[str, Any]) -> Any:
+    """Invokes a non-HTTP function (a stream consumer) and returns what it returns."""
+    return handler.lambda_handler(event, lambda_context(handler.__name__))

@@ -63,13 +63,13 @@ def end_of_conversation_channel(conversation_id: str, activity: Activity) -> str
             f"supported types: {', '.join(SUPPORTED_ACTIVITIES)}",
             ("type",),
         )
-    if activity.conversation and activity.conversation.id is not None:
-        if activity.conversation.id.lower() != conversation_id:
-            raise InvalidRequest(
-                "conversation_mismatch",
-                "conversation.id must equal the conversationId in the path",
-                ("conversation.id",),
-            )
+    addressed = activity.conversation.id if activity.conversation else None
+    if addressed is not None and addressed.lower() != conversation_id:
+        raise InvalidRequest(
+            "conversation_mismatch",
+            "conversation.id must equal the conversationId in the path",
+            ("conversation.id",),
+        )
     return activity.channelId
 
 
