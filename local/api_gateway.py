@@ -90,6 +90,8 @@ class GatewayHTTPServer(ThreadingHTTPServer):
     """One thread per connection, so concurrent requests reach the functions concurrently."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when many clients connect at once.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], gateway: ApiGateway):
         super().__init__(address, GatewayRequestHandler)

@@ -17,13 +17,14 @@ import sys
 import threading
 import traceback
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
 
 from local.api_gateway import ApiGateway, GatewayHTTPServer
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
-from local.lambda_runtime import Handler, ProcessEnvironment, load_handler
+from local.lambda_runtime import ExecutionEnvironments, Handler, ProcessEnvironment, load_handler
 from local.routing import Router
 from local.tables import create_tables
 from local.template import (
@@ -102,9 +103,11 @@ class DevServer:
         for function_id, route in functions.items():
             for layer in layer_dirs(template, function_id):
                 self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
-            handler, module = load_handler(template_dir / route.code_uri, route.handler, function_id)
-            self._environment.forget_module_on_restore(module)
-            handlers[function_id] = handler
+            code_dir = template_dir / route.code_uri
+            handlers[function_id] = ExecutionEnvironments(
+                partial(load_handler, code_dir, route.handler, function_id),
+                self._environment.forget_module_on_restore,
+            )
         return handlers
 
     def _set_environment(self, template: Template, function_ids: list[str]) -> None:

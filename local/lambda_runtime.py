@@ -9,6 +9,7 @@ import importlib.util
 import itertools
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -86,3 +87,36 @@ class ProcessEnvironment:
         for module_name in self._modules:
             sys.modules.pop(module_name, None)
         self._saved_environment, self._added_paths, self._modules = {}, [], []
+
+
+class ExecutionEnvironments:
+    """Lambda runs one request at a time per execution environment and starts another when all are busy.
+    Handlers rely on that (Powertools' resolver keeps the current event on the app), so concurrent local
+    requests each get an idle environment of their own: a fresh import of the function's module."""
+
+    def __init__(self, load: Callable[[], tuple[Handler, ModuleType]], on_load: Callable[[ModuleType], None]):
+        self._load = load
+        self._on_load = on_load
+        self._idle: list[Handler] = []
+        self._lock = threading.Lock()
+        self._idle.append(self._new())  # the first import fails fast, at start-up
+
+    def _new(self) -> Handler:
+        handler, module = self._load()
+        self._on_load(module)
+        return handler
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        with self._lock:
+            handler = self._idle.pop() if self._idle else None
+        if handler is None:
+            with _import_lock:
+                handler = self._new()
+        try:
+            return handler(event, context)
+        finally:
+            with self._lock:
+                self._idle.append(handler)
+
+
+_import_lock = threading.Lock()

@@ -63,4 +63,4 @@ def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
 
 def is_lock_removal(record: dict[str, Any]) -> bool:
     old = record["dynamodb"].get("OldImage") or {}
-    return record["eventName"] == "REMOVE" and old.get("kind", {}).get("S") == "activeLock"
+    return bool(record["eventName"] == "REMOVE" and old.get("kind", {}).get("S") == "activeLock")

@@ -1,0 +1,83 @@
+"""E2E: `python -m local.dev_server` as a user runs it (a subprocess), driven over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local.dynamodb_local import free_port
+from local.token import mint_token
+from tests.harness import REPO
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+type Send = Callable[..., HttpAnswer]
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"dev server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(f"{base_url}/", timeout=1)
+        except urllib.error.HTTPError:
+            return  # any HTTP answer (404 JSON) means it is serving
+        except OSError:
+            time.sleep(0.1)  # poll interval; the loop ends on an answer
+    raise AssertionError("dev server did not start")
+
+
+@pytest.fixture(scope="session")
+def dev_server(dynamodb_endpoint: str) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "DYNAMODB_ENDPOINT": dynamodb_endpoint, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.dev_server", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(process, base_url)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def send(dev_server: str) -> Send:
+    def call(method: str, path: str, body: Any = None, *, tenant: str | None = "e2e-tenant") -> HttpAnswer:
+        headers = {"Content-Type": "application/json"}
+        if tenant is not None:
+            headers["Authorization"] = f"Bearer {mint_token(tenant)}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{dev_server}{path}", data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return HttpAnswer(
+                    response.status, json.loads(response.read() or b"null"), dict(response.headers)
+                )
+        except urllib.error.HTTPError as error:
+            return HttpAnswer(error.code, json.loads(error.read() or b"null"), dict(error.headers))
+
+    return call
