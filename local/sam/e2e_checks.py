@@ -16,7 +16,7 @@ logical id without its ``Function`` suffix, in snake_case, kebab-case or as writ
 ``events/CreateConversation.json`` all go to CreateConversationFunction (the longest matching name wins).
 The expected statusCode is a 3-digit part of the name (``create_conversation.invalid.400.json``), else
 EXPECTED_STATUS below, else any non-5xx answer. A function answering without a statusCode (e.g. a stream
-consumer) passes when it did not raise, unless a status was expected.
+consumer) passes when it did not raise and reported no batchItemFailures, unless a status was expected.
 """
 
 from __future__ import annotations
@@ -45,10 +45,14 @@ TENANT = "e2e-tenant"
 OTHER_TENANT = "e2e-other-tenant"
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
 # Expected statusCode of an events/ file whose name carries none (file name -> code).
+# The tables are empty when the events run: an event naming an existing conversation id gets a 404.
 EXPECTED_STATUS: dict[str, int] = {
     "create_conversation.new.json": 201,
     "create_conversation.invalid.json": 400,
     "create_conversation.with-context-and-startmessage.json": 201,
+    "get_conversation.by-id.json": 404,
+    "close_conversation.end-of-conversation.json": 404,
+    "close_conversation.unsupported-message.json": 400,
 }
 HTTP_TIMEOUT = 120.0  # the first request to a function builds its container (seconds, not minutes)
 INVOKE_TIMEOUT = 300.0
@@ -379,6 +383,8 @@ def check_answer(answer: Any, expected: int | None) -> None:
     if isinstance(answer, dict) and "errorType" in answer:
         raise CheckFailed(f"the function raised: {json.dumps(answer)[:800]}")
     status = answer.get("statusCode") if isinstance(answer, dict) else None
+    if isinstance(answer, dict) and answer.get("batchItemFailures"):
+        raise CheckFailed(f"the batch reported failures: {json.dumps(answer)[:800]}")
     if expected is not None and status != expected:
         raise CheckFailed(f"expected statusCode {expected}; got {json.dumps(answer)[:800]}")
     if status is not None and int(status) >= 500:
