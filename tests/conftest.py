@@ -28,7 +28,11 @@ def dynamodb_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def local_tables(dynamodb_endpoint: str) -> dict[str, str]:
+def local_tables(dynamodb_endpoint: str) -> Iterator[dict[str, str]]:
     """Fresh tables for one test, created from template.yaml's definitions under a unique prefix."""
     client = dynamodb_client(dynamodb_endpoint)
-    return create_tables(client, TEMPLATE, prefix=f"t{uuid.uuid4().hex[:10]}-")
+    names = create_tables(client, TEMPLATE, prefix=f"t{uuid.uuid4().hex[:10]}-")
+    yield names
+    # Dropped afterwards: DynamoDB Local's TTL sweeper slows down with every table it has to visit.
+    for name in names.values():
+        client.delete_table(TableName=name)

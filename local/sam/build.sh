@@ -15,7 +15,8 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 
 # sam build's python3.13 workflow needs a python3.13 on PATH (the Lambda runtime's version).
 PY313="$(bash local/find_python313.sh)"
-export PATH="$(dirname "$PY313"):$PATH"
+PATH="$(dirname "$PY313"):$PATH"
+export PATH
 
 start=$SECONDS
 "$SAM" build --template-file template.yaml --build-dir .aws-sam/build "$@"

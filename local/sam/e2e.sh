@@ -17,7 +17,10 @@ ROOT="$PWD"
 RUN="$ROOT/.local-run/sam-e2e"
 SAM="$ROOT/.venv-sam/bin/sam"
 PY="$ROOT/.venv/bin/python"
-IMAGE="${SAM_LOCAL_IMAGE:-messaging-lambda-python313:local}"
+# The image the functions run in: ours by default (local/sam/image.sh, no registry needed);
+# SAM_E2E_IMAGE=pull lets SAM pull public.ecr.aws/lambda/python:3.13 instead (needs registry access);
+# SAM_E2E_IMAGE=<name> uses that local image as the base.
+IMAGE="${SAM_E2E_IMAGE:-messaging-lambda-python313:local}"
 BUILD_DIR=.aws-sam/build-local
 LOCAL_TEMPLATE=.aws-sam/local-template.yaml
 export SAM_CLI_TELEMETRY=0
@@ -139,17 +142,28 @@ IMAGES_BEFORE="$(all_images)"
 [[ -n "$IMAGES_BEFORE" ]] || IMAGES_BEFORE=none
 
 # ------------------------------------------------------------------------------------------- 2. image
-step "image $IMAGE"
-timeout 1200 bash local/sam/image.sh >/dev/null
-# Also ours by now (kept: it is the cache), not to be removed at the end.
-# A container must be able to run (a daemon can start yet be unable to create containers, e.g. no cgroups).
-IMAGES_BEFORE="$( (echo "$IMAGES_BEFORE"; all_images) | sort -u)"
-if ! timeout 120 docker run --rm --network none --entrypoint /bin/true "$IMAGE" >"$RUN/docker-run.log" 2>&1; then
-  cat "$RUN/docker-run.log" >&2
-  skip "Docker runs but cannot start a container here (output above)"
+IMAGE_OPTIONS=(--invoke-image "$IMAGE" --skip-pull-image)
+if [[ "$IMAGE" == pull ]]; then
+  step "image: SAM pulls public.ecr.aws/lambda/python:3.13"
+  IMAGE_OPTIONS=()
+else
+  step "image $IMAGE"
+  if [[ "$IMAGE" == messaging-lambda-python313:local ]]; then
+    timeout 1200 bash local/sam/image.sh >/dev/null
+  fi
+  # Also ours by now (kept: it is the cache), not to be removed at the end.
+  IMAGES_BEFORE="$( (echo "$IMAGES_BEFORE"; all_images) | sort -u)"
+  # A container must be able to run (a daemon can start yet be unable to create containers, e.g. no cgroups).
+  if ! timeout 120 docker run --rm --network none --entrypoint /bin/sh "$IMAGE" -c true \
+    >"$RUN/docker-run.log" 2>&1; then
+    cat "$RUN/docker-run.log" >&2
+    skip "Docker runs but cannot start a container here (output above)"
+  fi
+  if [[ "$IMAGE" == messaging-lambda-python313:local ]]; then
+    timeout 120 docker run --rm --network none -e PYTHONPATH=/var/runtime --entrypoint /usr/bin/python3 \
+      "$IMAGE" -c 'import awslambdaric, boto3' || fail "$IMAGE is broken: rm .local-run/lambda-image.* and rerun"
+  fi
 fi
-timeout 120 docker run --rm --network none -e PYTHONPATH=/var/runtime --entrypoint /usr/bin/python3 "$IMAGE" \
-  -c 'import awslambdaric, boto3' || fail "$IMAGE is broken: rebuild it (rm .local-run/lambda-image.*)"
 
 # ------------------------------------------------------------------------------------------- 3. build
 case "$(uname -m)" in
@@ -195,12 +209,10 @@ SAM_LOCAL_OPTIONS=(
   --template "$BUILT_TEMPLATE"
   --env-vars "$ENV_VARS"
   --parameter-overrides Architecture="$ARCH" "${PARAMS[@]}"
-  --invoke-image "$IMAGE"
-  --skip-pull-image
+  "${IMAGE_OPTIONS[@]}"
   --container-host 127.0.0.1
   --container-host-interface 127.0.0.1
 )
-# With registry access, drop --invoke-image/--skip-pull-image: SAM pulls public.ecr.aws/lambda/python:3.13.
 
 API_PORT="$(free_port)"
 step "sam local start-api on 127.0.0.1:$API_PORT"
@@ -237,4 +249,7 @@ step "sam local invoke events/*.json"
 timeout 1800 "$PY" -m local.sam.e2e_checks events --template "$BUILT_TEMPLATE" --sam "$SAM" -- \
   "${SAM_LOCAL_OPTIONS[@]:2}" || FAILURES+=("sam local invoke checks")
 
-((${#FAILURES[@]} == 0)) || fail "$(IFS=,; echo "${FAILURES[*]}" | sed 's/,/, /g') failed (output above)"
+if ((${#FAILURES[@]} > 0)); then
+  failed="$(printf '%s, ' "${FAILURES[@]}")"
+  fail "${failed%, } failed (output above)"
+fi

@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-IMAGE="${SAM_LOCAL_IMAGE:-messaging-lambda-python313:local}"
+IMAGE=messaging-lambda-python313:local
 CACHE_DIR=.local-run
 CACHE_TAR="$CACHE_DIR/lambda-image.tar.gz"
 CACHE_KEY_FILE="$CACHE_DIR/lambda-image.key"
@@ -85,8 +85,14 @@ PY
 fi
 
 work="$(mktemp -d /tmp/lambda-image.XXXXXX)"
-cleanup() { rm -rf "$work"; }
+cleanup() {
+  # debootstrap mounts /proc and /sys in the rootfs while it runs: if it was interrupted, unmount first.
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n 1 umount -l 2>/dev/null || true
+  rm -rf --one-file-system "$work"
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rootfs="$work/rootfs"
 
 log "debootstrap $SUITE from $mirror (about a minute)"
@@ -121,7 +127,6 @@ chmod 1777 "$rootfs/tmp"
 # Slim it down: docs, man pages, locales, apt caches are not needed to run Python.
 rm -rf "$rootfs"/usr/share/{doc,man,info,locale,lintian} "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* \
   "$rootfs"/var/log/*.log "$rootfs"/var/cache/debconf/*-old
-"$rootfs/usr/bin/python3" --version >/dev/null 2>&1 || true # (chroot-less sanity: the file exists)
 [[ -x "$rootfs/usr/bin/python3" ]] || { echo "error: no python3 in the image rootfs" >&2; exit 1; }
 
 log "importing $IMAGE"
