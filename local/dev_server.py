@@ -24,7 +24,7 @@ from typing import Self
 
 from local.api_gateway import ApiGateway, GatewayHTTPServer
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
-from local.lambda_runtime import ExecutionEnvironments, Handler, ProcessEnvironment, load_handler
+from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
 from local.routing import Router
 from local.tables import create_tables
 from local.template import (
@@ -104,7 +104,7 @@ class DevServer:
             for layer in layer_dirs(template, function_id):
                 self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
             code_dir = template_dir / route.code_uri
-            handlers[function_id] = ExecutionEnvironments(
+            handlers[function_id] = SerializedHandler(
                 partial(load_handler, code_dir, route.handler, function_id),
                 self._environment.forget_module_on_restore,
             )

@@ -89,34 +89,21 @@ class ProcessEnvironment:
         self._saved_environment, self._added_paths, self._modules = {}, [], []
 
 
-class ExecutionEnvironments:
-    """Lambda runs one request at a time per execution environment and starts another when all are busy.
-    Handlers rely on that (Powertools' resolver keeps the current event on the app), so concurrent local
-    requests each get an idle environment of their own: a fresh import of the function's module."""
+class SerializedHandler:
+    """Runs a function's handler one invocation at a time across the whole process.
+
+    Powertools' resolver keeps the current event on its class (`BaseRouter.current_event`), which is safe in
+    Lambda (one request per process) but not for concurrent threads of one process, even with separate app
+    instances: one request could read another's body or tenant. So local invocations are serialized; the
+    concurrency guarantees live in DynamoDB and are tested there (tests/integration)."""
 
     def __init__(self, load: Callable[[], tuple[Handler, ModuleType]], on_load: Callable[[ModuleType], None]):
-        self._load = load
-        self._on_load = on_load
-        self._idle: list[Handler] = []
-        self._lock = threading.Lock()
-        self._idle.append(self._new())  # the first import fails fast, at start-up
-
-    def _new(self) -> Handler:
-        handler, module = self._load()
-        self._on_load(module)
-        return handler
+        self._handler, module = load()
+        on_load(module)
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        with self._lock:
-            handler = self._idle.pop() if self._idle else None
-        if handler is None:
-            with _import_lock:
-                handler = self._new()
-        try:
-            return handler(event, context)
-        finally:
-            with self._lock:
-                self._idle.append(handler)
+        with _invocation_lock:
+            return self._handler(event, context)
 
 
-_import_lock = threading.Lock()
+_invocation_lock = threading.Lock()

@@ -28,6 +28,14 @@ log() { echo "[image] $*" >&2; }
 
 image_key() { docker image inspect -f '{{ index .Config.Labels "messaging.image-key" }}' "$IMAGE" 2>/dev/null || true; }
 
+# The image a new one replaces (an older key) would linger untagged: remove it, by its id.
+previous="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
+drop_previous() {
+  if [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null)" ]]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+  fi
+}
+
 if [[ "$(image_key)" == "$KEY" ]]; then
   log "$IMAGE is current (key $KEY)"
   echo "$IMAGE"
@@ -37,6 +45,7 @@ fi
 if [[ -f "$CACHE_TAR" && "$(cat "$CACHE_KEY_FILE" 2>/dev/null)" == "$KEY" ]]; then
   log "loading $IMAGE from $CACHE_TAR"
   if gzip -dc "$CACHE_TAR" | docker load >/dev/null && [[ "$(image_key)" == "$KEY" ]]; then
+    drop_previous
     echo "$IMAGE"
     exit 0
   fi
@@ -141,6 +150,7 @@ tar --numeric-owner -C "$rootfs" -c . | docker import \
   --change 'ENTRYPOINT ["/var/runtime/bootstrap"]' \
   --change "LABEL messaging.image-key=$KEY" \
   - "$IMAGE" >/dev/null
+drop_previous
 
 mkdir -p "$CACHE_DIR"
 log "caching it as $CACHE_TAR"

@@ -1,4 +1,8 @@
-"""One active conversation per tenant + customerid, enforced by DynamoDB under real concurrency."""
+"""One active conversation per tenant + customerid, enforced by DynamoDB under real concurrency.
+
+Threads call the use case with the real DynamoDB store, each thread standing for one Lambda execution
+environment (handlers themselves are one-request-per-process, as in Lambda: see local/lambda_runtime.py).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,25 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 from local.dynamodb_local import dynamodb_client
-from tests.harness import CREATE, Answer, api_event, invoke, load_handler
+from messaging.domain import ConversationRequest, CreateOutcome, CustomerDetails, Tenant
+from messaging.wiring import create_conversation
 
 THREADS = 64
 CUSTOMERS = 20
+TENANT = Tenant("tenant-a")
 
 
 def _items_of_kind(endpoint: str, table: str, kind: str) -> list[dict[str, dict[str, str]]]:
     # A test-only scan to count what was written; the product never scans.
-    client = dynamodb_client(endpoint)
-    pages = client.get_paginator("scan").paginate(
-        TableName=table,
-        FilterExpression="kind = :kind",
-        ExpressionAttributeValues={":kind": {"S": kind}},
-        ConsistentRead=True,
+    pages = (
+        dynamodb_client(endpoint)
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            FilterExpression="kind = :kind",
+            ExpressionAttributeValues={":kind": {"S": kind}},
+            ConsistentRead=True,
+        )
     )
     return [item for page in pages for item in page["Items"]]  # type: ignore[misc]
 
@@ -28,26 +37,29 @@ def _items_of_kind(endpoint: str, table: str, kind: str) -> list[dict[str, dict[
 def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:
-    # Given 64 Lambda execution environments of the create function
-    handlers = [load_handler("create_conversation") for _ in range(THREADS)]
-    answers: dict[str, list[Answer]] = {}
+    # Given 64 environments of the create use case (idempotency wrapper included)
+    environments = [create_conversation() for _ in range(THREADS)]
+    outcomes: dict[str, list[CreateOutcome]] = {}
     # When, for each of 20 customers, all 64 create at the same moment
     for number in range(CUSTOMERS):
         customerid = f"customer-{number}"
         start = Barrier(THREADS)
+        request = ConversationRequest(customer=CustomerDetails(customerid=customerid))
 
-        def create(index: int, customerid: str = customerid, start: Barrier = start) -> Answer:
-            event = api_event("POST", CREATE, {"customercontext": {"customerid": customerid}})
+        def create(
+            index: int, request: ConversationRequest = request, start: Barrier = start
+        ) -> CreateOutcome:
             start.wait()
-            return invoke(handlers[index], event)
+            return environments[index](TENANT, request, None)
 
         with ThreadPoolExecutor(THREADS) as pool:
-            answers[customerid] = list(pool.map(create, range(THREADS)))
-    # Then no answer is an error, each customer's answers carry one id, exactly one of them new
-    for customerid, customer_answers in answers.items():
-        statuses = Counter(answer.status for answer in customer_answers)
-        assert statuses == Counter({201: 1, 200: THREADS - 1}), (customerid, statuses)
-        assert len({answer.body["conversationId"] for answer in customer_answers}) == 1
+            outcomes[customerid] = list(pool.map(create, range(THREADS)))
+    # Then (no error was raised) each customer's answers carry one id, exactly one of them new
+    for customerid, answers in outcomes.items():
+        assert Counter(answer.is_new for answer in answers) == Counter({True: 1, False: THREADS - 1}), (
+            customerid
+        )
+        assert len({answer.conversation_id for answer in answers}) == 1
     # And storage holds exactly 20 conversations and 20 locks
     conversations = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "conversation")
     locks = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "activeLock")
@@ -58,19 +70,18 @@ def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:
     # Given 16 environments, When 16 different customers arrive at once with the same new email
-    handlers = [load_handler("create_conversation") for _ in range(16)]
+    environments = [create_conversation() for _ in range(16)]
     start = Barrier(16)
 
-    def create(index: int) -> Answer:
-        body = {"customercontext": {"customerid": f"c{index}", "email": "Shared@Example.com"}}
-        event = api_event("POST", CREATE, body)
+    def create(index: int) -> CreateOutcome:
+        customer = CustomerDetails(customerid=f"c{index}", email="Shared@Example.com")
         start.wait()
-        return invoke(handlers[index], event)
+        return environments[index](TENANT, ConversationRequest(customer=customer), None)
 
     with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(create, range(16)))
+        outcomes = list(pool.map(create, range(16)))
     # Then 16 conversations exist, all linked to one contact
-    assert {answer.status for answer in answers} == {201}
+    assert all(outcome.is_new for outcome in outcomes)
     contacts = _items_of_kind(dynamodb_endpoint, local_env["ContactsTable"], "contact")
     conversations = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "conversation")
     assert len(contacts) == 1

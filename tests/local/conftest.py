@@ -66,23 +66,16 @@ Resources:
 ECHO_HANDLER = """
 import json
 import os
-import sys
-import threading
 
 import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
 
 SEEN_VARIABLES = ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB")
 SEEN_VARIABLES += ("POWERTOOLS_METRICS_NAMESPACE",)
-# Two requests wait for each other here: only a server that runs them concurrently answers both. Each
-# concurrent request gets its own execution environment (a fresh import), so the barrier lives in sys.
-_together = sys.__dict__.setdefault("_local_tests_together", threading.Barrier(2, timeout=10))
 
 
 def lambda_handler(event, context):
     if event.get("pathParameters", {}).get("conversationId") == "explode":
         raise RuntimeError("the handler failed")
-    if event["rawPath"].endswith("/together"):
-        _together.wait()
     answer = {
         "function": "Echo",
         "layer": local_tests_layer_marker.MARKER,

@@ -12,7 +12,7 @@ from messaging.domain import ClosedConversation, CloseReason, Conversation, Conv
 from messaging.errors import ConversationNotFound, StoreBusy
 from messaging.store.records import CloseRefused
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 
 
 class ConversationRecords(Protocol):

@@ -111,16 +111,15 @@ class CreateConversation:
             try:
                 self._store.insert_conversation(new, now)
             except WriteRejected as rejected:
+                if rejected.already_written:
+                    return _created(new.conversation)
                 if rejected.conflict:
                     _backoff(attempt)
                     snapshot = self._read(tenant, customer.customerid, email, phone)
                 else:
                     snapshot = _learn(snapshot, rejected)
                 continue
-            conversation = new.conversation
-            return CreateOutcome(
-                conversation.conversation_id, is_new=True, message_id=conversation.message_id
-            )
+            return _created(new.conversation)
         raise StoreBusy(f"create did not settle after {MAX_ATTEMPTS} attempts")
 
     def _read(
@@ -162,6 +161,10 @@ class CreateConversation:
             email=email,
             phone=phone,
         )
+
+
+def _created(conversation: Conversation) -> CreateOutcome:
+    return CreateOutcome(conversation.conversation_id, is_new=True, message_id=conversation.message_id)
 
 
 def _learn(snapshot: CreateSnapshot, rejected: WriteRejected) -> CreateSnapshot:

@@ -107,6 +107,8 @@ class DynamoDBConversationStore:
                         conversation, self.purge_time(conversation.expires_at_ms)
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
+                    # Present already means botocore retried a transaction that had in fact succeeded.
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
         ]
@@ -193,10 +195,12 @@ def _rejection(error: ClientError, lock_index: int, email_index: int, phone_inde
         reason = reasons[index]
         return reason.get("Code") == "ConditionalCheckFailed", reason.get("Item")
 
+    written, _ = failed(0)
     lock_failed, lock_item = failed(lock_index)
     _, email_item = failed(email_index)
     _, phone_item = failed(phone_index)
     return WriteRejected(
+        already_written=written,
         conflict=any(r.get("Code") not in (None, "None", "ConditionalCheckFailed") for r in reasons),
         lock_checked=lock_failed,
         lock=items.active_lock_from_item(lock_item) if lock_item else None,

@@ -35,6 +35,7 @@ class WriteRejected(Exception):
     def __init__(
         self,
         *,
+        already_written: bool = False,
         conflict: bool = False,
         lock_checked: bool = False,
         lock: ActiveLock | None = None,
@@ -42,6 +43,7 @@ class WriteRejected(Exception):
         phone_contact: Contact | None = None,
     ) -> None:
         super().__init__("transaction cancelled")
+        self.already_written = already_written  # our own transaction had landed (a retried success)
         self.conflict = conflict
         self.lock_checked = lock_checked
         self.lock = lock
