@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
@@ -18,7 +17,7 @@ from messaging.api_conversation import (
     end_of_conversation_channel,
 )
 from messaging.http_api import caller, handle, new_api
-from messaging.observability import logger, metrics
+from messaging.observability import count, logger, metrics
 
 app = new_api()
 close_conversation = wiring.close_conversation()
@@ -37,7 +36,7 @@ def send_activity(
     channel_id = end_of_conversation_channel(conversation_id, activity)
     logger.append_keys(conversation_id=conversation_id)
     closed = close_conversation(caller(app), conversation_id, channel_id)
-    metrics.add_metric(name="ConversationsClosed", unit=MetricUnit.Count, value=1)
+    count("ConversationsClosed")
     return Response(
         status_code=200, content_type="application/json", body=ClosedConversationResponse.of(closed)
     )

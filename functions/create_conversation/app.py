@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
@@ -19,7 +18,7 @@ from messaging.api_models import (
     create_response,
 )
 from messaging.http_api import caller, handle, new_api
-from messaging.observability import logger, metrics
+from messaging.observability import logger, metrics, record_create_metrics
 
 app = new_api()
 create_conversation = wiring.create_conversation()
@@ -33,11 +32,7 @@ def create(
 ) -> Response[CreateConversationResponse]:
     request = body or CreateConversationRequest()
     outcome = create_conversation(caller(app), conversation_request(request), request.conversationrequestid)
-    metrics.add_metric(
-        name="ConversationsCreated" if outcome.is_new else "ConversationsReused",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+    record_create_metrics(outcome)
     return Response(
         status_code=HTTPStatus.CREATED if outcome.is_new else HTTPStatus.OK,
         content_type="application/json",

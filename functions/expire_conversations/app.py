@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -13,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
 from messaging.lock_expiry import expired_lock
-from messaging.observability import logger, metrics
+from messaging.observability import count, logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 expire_conversation = wiring.expire_conversation()
@@ -25,7 +24,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         return
     if expire_conversation(lock.tenant, lock.conversation_id):
         logger.info("conversation timed out", extra={"conversation_id": lock.conversation_id})
-        metrics.add_metric(name="ConversationsTimedOut", unit=MetricUnit.Count, value=1)
+        count("ConversationsTimedOut")
 
 
 @logger.inject_lambda_context(clear_state=True)

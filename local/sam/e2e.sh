@@ -71,7 +71,11 @@ stop_pid() { # pid name [seconds]: TERM, wait, then KILL
 docker_ok() { timeout 20 docker info >/dev/null 2>&1; }
 
 lambda_containers() { docker ps -aq --no-trunc --filter label=sam.cli.container.type=lambda 2>/dev/null | sort; }
-all_images() { docker images -aq --no-trunc 2>/dev/null | sort -u; }
+# Images SAM builds: samcli/* (its image with the layer on top of ours), and the untagged ones it replaces.
+sam_images() {
+  { docker images -q --no-trunc --filter 'reference=samcli/*' && docker images -q --no-trunc --filter dangling=true; } \
+    2>/dev/null | sort -u
+}
 
 cleanup() {
   local rc=$?
@@ -83,8 +87,8 @@ cleanup() {
     for id in $(comm -13 <(echo "$CONTAINERS_BEFORE") <(lambda_containers)); do
       if [[ "$id" != none ]] && docker rm -f "$id" >/dev/null 2>&1; then echo "removed container ${id:0:12}"; fi
     done
-    # The images SAM built on top of ours during this run (it rebuilds them on every run anyway).
-    for id in $(comm -13 <(echo "$IMAGES_BEFORE") <(all_images)); do
+    # The images SAM built during this run (it rebuilds them on every run anyway).
+    for id in $(comm -13 <(echo "$IMAGES_BEFORE") <(sam_images)); do
       docker rmi -f "$id" >/dev/null 2>&1
     done
   fi
@@ -138,7 +142,7 @@ if ! docker_ok; then
 fi
 CONTAINERS_BEFORE="$(lambda_containers)"
 [[ -n "$CONTAINERS_BEFORE" ]] || CONTAINERS_BEFORE=none
-IMAGES_BEFORE="$(all_images)"
+IMAGES_BEFORE="$(sam_images)"
 [[ -n "$IMAGES_BEFORE" ]] || IMAGES_BEFORE=none
 
 # ------------------------------------------------------------------------------------------- 2. image
@@ -151,8 +155,6 @@ else
   if [[ "$IMAGE" == messaging-lambda-python313:local ]]; then
     timeout 1200 bash local/sam/image.sh >/dev/null
   fi
-  # Also ours by now (kept: it is the cache), not to be removed at the end.
-  IMAGES_BEFORE="$( (echo "$IMAGES_BEFORE"; all_images) | sort -u)"
   # A container must be able to run (a daemon can start yet be unable to create containers, e.g. no cgroups).
   if ! timeout 120 docker run --rm --network none --entrypoint /bin/sh "$IMAGE" -c true \
     >"$RUN/docker-run.log" 2>&1; then
@@ -190,11 +192,19 @@ DDB_PORT="$(free_port)"
 java -Djava.library.path="$(dirname "$JAR")/DynamoDBLocal_lib" -jar "$JAR" \
   -inMemory -sharedDb -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1 &
 DDB_PID=$!
+up=""
 for _ in $(seq 120); do
-  "$PY" -c "import socket, sys; socket.create_connection(('127.0.0.1', $DDB_PORT), 0.5)" 2>/dev/null && break
-  kill -0 "$DDB_PID" 2>/dev/null || { cat "$RUN/dynamodb-local.log" >&2; fail "DynamoDB Local exited"; }
+  if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $DDB_PORT), 0.5)" 2>/dev/null; then
+    up=1
+    break
+  fi
+  kill -0 "$DDB_PID" 2>/dev/null || break
   sleep 0.5
 done
+if [[ -z "$up" ]]; then
+  tail -n 40 "$RUN/dynamodb-local.log" >&2
+  fail "DynamoDB Local did not start (log above)"
+fi
 # The address of this machine on the containers' network (the default bridge's gateway).
 GATEWAY="$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)"
 if [[ -z "$GATEWAY" ]]; then

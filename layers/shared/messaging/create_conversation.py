@@ -164,7 +164,12 @@ class CreateConversation:
 
 
 def _created(conversation: Conversation) -> CreateOutcome:
-    return CreateOutcome(conversation.conversation_id, is_new=True, message_id=conversation.message_id)
+    return CreateOutcome(
+        conversation.conversation_id,
+        is_new=True,
+        message_id=conversation.message_id,
+        contact_match=conversation.contact_match.value,
+    )
 
 
 def _learn(snapshot: CreateSnapshot, rejected: WriteRejected) -> CreateSnapshot:

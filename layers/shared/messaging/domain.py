@@ -132,6 +132,8 @@ class CreateOutcome:
     conversation_id: str
     is_new: bool
     message_id: str | None = None
+    contact_match: str | None = None  # a ContactMatch value for a new conversation (plain str: replayable)
+    replayed: bool = False  # the stored first answer to a repeated conversationrequestid
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from messaging import strict_json
 from messaging.domain import Tenant
 from messaging.http_errors import error_document, register_error_handlers
+from messaging.observability import logger
 from messaging.tenant import claims_of, tenant_from_claims
 
 # A stored conversation must fit DynamoDB's 400 KB item: no field grows when stored, so a body of at most
@@ -28,7 +29,9 @@ def new_api() -> APIGatewayHttpResolver:
 
 
 def caller(app: APIGatewayHttpResolver) -> Tenant:
-    return tenant_from_claims(claims_of(app.current_event.raw_event))
+    tenant = tenant_from_claims(claims_of(app.current_event.raw_event))
+    logger.append_keys(tenant=tenant.id)  # a client id, not personal data: on every later log line
+    return tenant
 
 
 def _answer(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.metrics import MetricUnit
 
 from messaging.errors import (
     ConversationNotFound,
@@ -18,7 +17,7 @@ from messaging.errors import (
     StoreBusy,
     Unauthenticated,
 )
-from messaging.observability import logger, metrics
+from messaging.observability import count, logger
 from messaging.strict_json import MalformedJson
 
 RETRY_AFTER_SECONDS = "1"
@@ -76,7 +75,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
         details = validation_details(error.errors())
-        metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
+        count("ValidationFailures")
         fields = ", ".join(detail["field"] for detail in details)
         return error_response(
             HTTPStatus.BAD_REQUEST, "validation_failed", f"invalid request: {fields}", details
@@ -85,7 +84,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(MalformedJson)
     def _malformed(error: MalformedJson) -> Response[str]:
         detail = {"field": "body", "code": "malformed_json", "message": str(error)}
-        metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
+        count("ValidationFailures")
         return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", f"malformed JSON: {error}", [detail])
 
     @app.exception_handler(InvalidRequest)

@@ -8,6 +8,8 @@ the key: the contract says the first answer comes back "whatever happened since"
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -27,6 +29,10 @@ from messaging.errors import RequestInProgress, StoreBusy
 type Create = Callable[[Tenant, ConversationRequest], CreateOutcome]
 
 
+# Set when the wrapped create really runs in this call; unset means the answer was a stored replay.
+_created_now: ContextVar[bool] = ContextVar("created_now", default=False)
+
+
 class IdempotentCreate:
     def __init__(self, create: Create, persistence: BasePersistenceLayer, window_seconds: int) -> None:
         self._create = create
@@ -35,6 +41,7 @@ class IdempotentCreate:
         def create_once(
             request_key: dict[str, str], tenant: Tenant, request: ConversationRequest
         ) -> CreateOutcome:
+            _created_now.set(True)
             return create(tenant, request)
 
         self._create_once = idempotent_function(
@@ -52,6 +59,7 @@ class IdempotentCreate:
     def __call__(self, tenant: Tenant, request: ConversationRequest, request_id: str | None) -> CreateOutcome:
         if request_id is None:
             return self._create(tenant, request)
+        _created_now.set(False)
         try:
             outcome: CreateOutcome = self._create_once(
                 request_key={"tenant": tenant.id, "conversationrequestid": request_id},
@@ -62,4 +70,4 @@ class IdempotentCreate:
             raise RequestInProgress(str(error)) from error
         except IdempotencyPersistenceLayerError as error:
             raise StoreBusy(str(error)) from error
-        return outcome
+        return outcome if _created_now.get() else replace(outcome, replayed=True)

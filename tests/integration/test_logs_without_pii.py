@@ -1,0 +1,71 @@
+"""Logs and metrics of a whole conversation carry ids and categories, never the customer's personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from messaging.observability import logger
+from tests.harness import BASE, CREATE, api_event, invoke, load_handler
+
+PII = {
+    "customerid": "cust-PII-7731",
+    "firstname": "Zebulon",
+    "lastname": "Quackenbush",
+    "preferredname": "Zeb Q",
+    "email": "zebulon.quackenbush@pii-example.com",
+    "phonenumber": "+1 (555) 867-5309",
+}
+MESSAGE = "my secret order number is 99-PII-42"
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every line the product's Logger writes, formatted exactly as in Lambda."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    std_logger = logging.getLogger(logger.service)
+    std_logger.addHandler(handler)
+    yield stream
+    std_logger.removeHandler(handler)
+
+
+def test_a_full_conversation_logs_no_personal_data(
+    local_env: dict[str, str], log_lines: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a create with every personal field, a start message, an invalid repeat, a close and a read
+    create, close = load_handler("create_conversation"), load_handler("close_conversation")
+    body = {"customercontext": PII, "startmessage": {"message": MESSAGE, "displayname": PII["firstname"]}}
+    created = invoke(create, api_event("POST", CREATE, body))
+    again = invoke(create, api_event("POST", CREATE, {**body, "conversationrequestid": "r-1"}))
+    invalid = invoke(
+        create, api_event("POST", CREATE, {"customercontext": {**PII, "email": PII["lastname"]}})
+    )
+    conversation_id = created.body["conversationId"]
+    path = f"{BASE}/conversation/{conversation_id}"
+    closed = invoke(
+        close,
+        api_event(
+            "POST",
+            path,
+            {"type": "endOfConversation"},
+            route=f"{BASE}/conversation/{{conversationId}}",
+            path_parameters={"conversationId": conversation_id},
+        ),
+    )
+    assert (created.status, again.status, invalid.status, closed.status) == (201, 200, 400, 200)
+    # Then neither the log lines nor the printed metrics contain any of it
+    output = log_lines.getvalue() + capsys.readouterr().out
+    for value in [*PII.values(), MESSAGE, "5558675309", PII["email"].lower()]:
+        assert value not in output, f"personal data in logs: {value!r}"
+    # And the create's outcome line names the tenant, the conversation and the request
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.startswith("{")]
+    created_line = next(line for line in lines if line["message"] == "conversation created")
+    assert created_line["tenant"] == "tenant-a" and created_line["conversation_id"] == conversation_id
+    assert created_line["correlation_id"]
+    assert "ConversationsCreated" in output and "ContactsCreated" in output

@@ -1,0 +1,114 @@
+"""What template.yaml promises, read from the template itself: least privilege, data safety, local-only
+switches that can never be on in a deployed stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.harness import TEMPLATE
+
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+TABLES = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::DynamoDB::Table"}
+
+# The DynamoDB actions each function's code performs, and on which tables: nothing more may be granted.
+EXPECTED_DYNAMODB_GRANTS = {
+    "CreateConversationFunction": {
+        ("ConversationsTable", "dynamodb:BatchGetItem"),
+        ("ConversationsTable", "dynamodb:PutItem"),
+        ("ConversationsTable", "dynamodb:UpdateItem"),
+        ("ContactsTable", "dynamodb:BatchGetItem"),
+        ("ContactsTable", "dynamodb:PutItem"),
+        ("IdempotencyTable", "dynamodb:GetItem"),
+        ("IdempotencyTable", "dynamodb:PutItem"),
+        ("IdempotencyTable", "dynamodb:UpdateItem"),
+        ("IdempotencyTable", "dynamodb:DeleteItem"),
+    },
+    "CloseConversationFunction": {
+        ("ConversationsTable", "dynamodb:UpdateItem"),
+        ("ConversationsTable", "dynamodb:DeleteItem"),
+    },
+    "GetConversationFunction": {("ConversationsTable", "dynamodb:GetItem")},
+    "ExpireConversationsFunction": {("ConversationsTable", "dynamodb:UpdateItem")},
+}
+
+
+def _resources_of(statement: dict[str, Any]) -> list[str]:
+    resources = statement["Resource"]
+    resources = resources if isinstance(resources, list) else [resources]
+    tables = []
+    for resource in resources:
+        assert isinstance(resource, dict) and "Fn::GetAtt" in resource, f"not a table reference: {resource}"
+        target = resource["Fn::GetAtt"]
+        target = target.split(".") if isinstance(target, str) else target
+        tables.append(target[0])
+    return tables
+
+
+def _dynamodb_grants(function: dict[str, Any]) -> set[tuple[str, str]]:
+    grants = set()
+    for policy in function["Properties"].get("Policies", []):
+        assert isinstance(policy, dict) and "Statement" in policy, f"only inline statements, not {policy}"
+        for statement in policy["Statement"]:
+            actions = [a for a in statement["Action"] if a.startswith("dynamodb:")]
+            if actions:
+                assert statement["Effect"] == "Allow"
+                grants |= {(table, action) for table in _resources_of(statement) for action in actions}
+    return grants
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_function_is_granted_exactly_the_dynamodb_actions_it_uses(name: str) -> None:
+    assert _dynamodb_grants(FUNCTIONS[name]) == EXPECTED_DYNAMODB_GRANTS[name]
+
+
+def test_no_wildcards_and_no_managed_crud_policies() -> None:
+    text = repr(TEMPLATE)
+    assert "DynamoDBCrudPolicy" not in text and "dynamodb:*" not in text
+
+
+def test_every_table_is_safe_to_keep() -> None:
+    for name, table in TABLES.items():
+        properties = table["Properties"]
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain", name
+        assert properties["BillingMode"] == "PAY_PER_REQUEST", name
+        assert properties["SSESpecification"]["SSEEnabled"] is True, name
+        assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert properties["DeletionProtectionEnabled"] is True, name
+
+
+def test_only_locks_and_purgeable_records_carry_ttl_and_contacts_never_expire() -> None:
+    assert TABLES["ConversationsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == "ttl"
+    assert "TimeToLiveSpecification" not in TABLES["ContactsTable"]["Properties"]
+
+
+def test_the_api_requires_the_jwt_authorizer_by_default_and_is_throttled_and_logged() -> None:
+    api = RESOURCES["MessagingApi"]["Properties"]
+    authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
+    assert authorizer["JwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": {"Ref": "JwtAudience"}}
+    assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+    assert "DestinationArn" in api["AccessLogSettings"]
+    for function in FUNCTIONS.values():
+        for event in function["Properties"].get("Events", {}).values():
+            assert "Auth" not in event["Properties"], "no route may opt out of the authorizer"
+
+
+def test_the_local_only_unverified_token_switch_is_never_set_by_the_template() -> None:
+    assert "AWS_SAM_LOCAL" not in repr(TEMPLATE)
+
+
+def test_runtime_architecture_and_layer_build_for_arm64() -> None:
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert TEMPLATE["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert RESOURCES["SharedLayer"]["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+
+
+def test_every_function_has_a_log_group_with_retention() -> None:
+    groups = [r for r in RESOURCES.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    named = {str(g["Properties"].get("LogGroupName")) for g in groups}
+    for name in FUNCTIONS:
+        assert any(name in group for group in named), name
+    assert all("RetentionInDays" in g["Properties"] for g in groups)
