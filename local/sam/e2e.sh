@@ -73,8 +73,10 @@ docker_ok() { timeout 20 docker info >/dev/null 2>&1; }
 lambda_containers() { docker ps -aq --no-trunc --filter label=sam.cli.container.type=lambda 2>/dev/null | sort; }
 # Images SAM builds: samcli/* (its image with the layer on top of ours), and the untagged ones it replaces.
 sam_images() {
-  { docker images -q --no-trunc --filter 'reference=samcli/*' && docker images -q --no-trunc --filter dangling=true; } \
-    2>/dev/null | sort -u
+  {
+    docker images -q --no-trunc --filter 'reference=samcli/*'
+    docker images -q --no-trunc --filter dangling=true
+  } 2>/dev/null | sort -u
 }
 
 cleanup() {

@@ -87,7 +87,8 @@ def test_only_locks_and_purgeable_records_carry_ttl_and_contacts_never_expire() 
 def test_the_api_requires_the_jwt_authorizer_by_default_and_is_throttled_and_logged() -> None:
     api = RESOURCES["MessagingApi"]["Properties"]
     authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
-    assert authorizer["JwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": {"Ref": "JwtAudience"}}
+    expected = {"issuer": {"Ref": "JwtIssuer"}, "audience": {"Ref": "JwtAudience"}}
+    assert authorizer["JwtConfiguration"] == expected
     assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
     assert "DestinationArn" in api["AccessLogSettings"]
     for function in FUNCTIONS.values():
