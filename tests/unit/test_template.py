@@ -113,3 +113,15 @@ def test_every_function_has_a_log_group_with_retention() -> None:
     for name in FUNCTIONS:
         assert any(name in group for group in named), name
     assert all("RetentionInDays" in g["Properties"] for g in groups)
+
+
+def test_alarms_watch_5xx_throttles_the_stream_consumer_and_its_failure_queue() -> None:
+    alarms = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    watched = {a.get("MetricName") for a in alarms} | {
+        m["MetricStat"]["Metric"]["MetricName"]
+        for a in alarms
+        for m in a.get("Metrics", [])
+        if "MetricStat" in m
+    }
+    assert {"5xx", "Throttles", "Errors", "IteratorAge", "ApproximateNumberOfMessagesVisible"} <= watched
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
