@@ -51,12 +51,6 @@ class DynamoDBConversationStore:
         self._contacts = contacts_table
         self._retention_s = retention_s
 
-    def purge_time(self, ended_at_ms: int) -> int | None:
-        """When TTL may delete a conversation record: its end plus the retention period (0 = never)."""
-        if self._retention_s == 0:
-            return None
-        return items.epoch_seconds_ceil(ended_at_ms) + self._retention_s
-
     # -------------------------------------------------------------- create
 
     def read_for_create(
@@ -104,7 +98,7 @@ class DynamoDBConversationStore:
                 "Put": {
                     "TableName": self._conversations,
                     "Item": items.conversation_item(
-                        conversation, self.purge_time(conversation.expires_at_ms)
+                        conversation, items.purge_time(conversation.expires_at_ms, self._retention_s)
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                     # Present already means botocore retried a transaction that had in fact succeeded.

@@ -56,6 +56,11 @@ def epoch_seconds_ceil(ms: int) -> int:
     return -(-ms // 1000)
 
 
+def purge_time(ended_at_ms: int, retention_s: int) -> int | None:
+    """When TTL may delete a conversation record: its end plus the retention period (0 = never)."""
+    return None if retention_s == 0 else epoch_seconds_ceil(ended_at_ms) + retention_s
+
+
 # ------------------------------------------------------------------ conversations
 
 

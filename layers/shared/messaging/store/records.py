@@ -30,9 +30,6 @@ class DynamoDBConversationRecords:
         self._table = conversations_table
         self._retention_s = retention_s
 
-    def _purge_time(self, ended_at_ms: int) -> int | None:
-        return None if self._retention_s == 0 else items.epoch_seconds_ceil(ended_at_ms) + self._retention_s
-
     def get(self, tenant: Tenant, conversation_id: str) -> Conversation | None:
         answer = call_dynamodb(
             self._client.get_item,
@@ -58,7 +55,7 @@ class DynamoDBConversationRecords:
         if channel_id is not None:
             values[":channel"] = {"S": channel_id}
             assignments.append("channelId = :channel")
-        purge_at = self._purge_time(now_ms)
+        purge_at = items.purge_time(now_ms, self._retention_s)
         if purge_at is not None:
             values[":purge"] = {"N": str(purge_at)}
             assignments.append("#ttl = :purge")
