@@ -44,7 +44,9 @@ def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _unverified_bearer_claims(headers: Mapping[str, str]) -> Mapping[str, Any] | None:
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    # API Gateway lower-cases header names; `sam local` keeps the client's case.
+    authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
+    scheme, _, token = (authorization or "").partition(" ")
     parts = token.split(".")
     if scheme.lower() != "bearer" or len(parts) != 3:
         return None
