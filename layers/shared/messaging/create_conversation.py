@@ -101,13 +101,17 @@ class CreateConversation:
         phone = contact_keys.normalize_phone(customer.phonenumber) if customer.phonenumber else None
         needs_read = email is not None or phone is not None
         snapshot = self._read(tenant, customer.customerid, email, phone) if needs_read else CreateSnapshot()
+        sent: dict[str, Conversation] = {}  # our own attempts: a lost answer may have landed one of them
         for attempt in range(MAX_ATTEMPTS):
             now = self._clock()
+            if snapshot.lock is not None and snapshot.lock.conversation_id in sent:
+                return _created(sent[snapshot.lock.conversation_id])
             if snapshot.lock is not None and snapshot.lock.customerid != customer.customerid:
                 raise RuntimeError("two customerids share a lock fingerprint")  # 2^-96: see conversation_ids
             if snapshot.lock is not None and snapshot.lock.is_active(now):
                 return CreateOutcome(snapshot.lock.conversation_id, is_new=False)
             new = self._new_conversation(tenant, request, snapshot, now=now, email=email, phone=phone)
+            sent[new.conversation.conversation_id] = new.conversation
             try:
                 self._store.insert_conversation(new, now)
             except WriteRejected as rejected:

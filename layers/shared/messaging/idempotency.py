@@ -14,19 +14,43 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
+    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyItemAlreadyExistsError,
     IdempotencyPersistenceLayerError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import DataclassSerializer
 
 from messaging.domain import ConversationRequest, CreateOutcome, Tenant
 from messaging.errors import RequestInProgress, StoreBusy
 
 type Create = Callable[[Tenant, ConversationRequest], CreateOutcome]
+
+
+class RetrySafeDynamoDBPersistenceLayer(DynamoDBPersistenceLayer):
+    """botocore resends a PutItem whose answer was lost; the resend then finds the request's own INPROGRESS
+    record and Powertools would answer "in progress" to the request itself. Both expiry timestamps (the
+    in-progress one to the millisecond, from the invocation's remaining time) identify our own record."""
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        try:
+            super()._put_record(data_record)
+        except IdempotencyItemAlreadyExistsError as error:
+            stored = error.old_data_record
+            ours = (
+                stored is not None
+                and stored.status == "INPROGRESS"
+                and data_record.in_progress_expiry_timestamp is not None
+                and stored.in_progress_expiry_timestamp == data_record.in_progress_expiry_timestamp
+                and stored.expiry_timestamp == data_record.expiry_timestamp
+            )
+            if not ours:
+                raise
 
 
 # Set when the wrapped create really runs in this call; unset means the answer was a stored replay.

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from messaging.config import settings
 from messaging.conversation_lifecycle import CloseConversation, ExpireConversation, GetConversation
 from messaging.create_conversation import CreateConversation
-from messaging.idempotency import IdempotentCreate
+from messaging.idempotency import IdempotentCreate, RetrySafeDynamoDBPersistenceLayer
 from messaging.store.client import dynamodb_client
 from messaging.store.dynamodb import DynamoDBConversationStore
 from messaging.store.records import DynamoDBConversationRecords
@@ -22,7 +20,7 @@ def conversation_store() -> DynamoDBConversationStore:
 
 def create_conversation() -> IdempotentCreate:
     config = settings()
-    persistence = DynamoDBPersistenceLayer(
+    persistence = RetrySafeDynamoDBPersistenceLayer(
         table_name=config.idempotency_table, boto3_client=dynamodb_client()
     )
     create = CreateConversation(conversation_store(), config.conversation_timeout_ms)

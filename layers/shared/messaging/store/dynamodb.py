@@ -80,6 +80,8 @@ class DynamoDBConversationStore:
             for table, pks in pks_by_table.items()
         }
         found: dict[str, items.Item] = {}
+        if not request:  # nothing to look up (DynamoDB refuses an empty BatchGetItem)
+            return found
         for _ in range(_MAX_UNPROCESSED_ROUNDS):
             answer = call_dynamodb(self._client.batch_get_item, RequestItems=request)
             for table_items in answer.get("Responses", {}).values():
