@@ -69,7 +69,7 @@ e2e: venv dynamodb-local
 test: lint typecheck template-lint venv dynamodb-local
 	$(PY) -m pytest tests -q
 
-build: sam-venv
+build: venv sam-venv
 	bash local/sam/build.sh
 
 sam-e2e: venv sam-venv dynamodb-local

@@ -20,6 +20,8 @@ export PATH
 
 start=$SECONDS
 "$SAM" build --template-file template.yaml --build-dir .aws-sam/build "$@"
+# Lambda's /opt is read-only: without shipped bytecode every cold start compiles the layer from source.
+.venv/bin/python -m local.layer_bytecode .aws-sam/build/SharedLayer/python
 
 # Guard against the classic mistake (see the layer's Metadata in template.yaml): native wheels built for
 # the wrong architecture make every function fail at import time in AWS, and nothing else would notice.

@@ -184,6 +184,7 @@ if ! PATH="$(dirname "$PY313"):$PATH" timeout 900 "$SAM" build --template-file "
   fail "sam build failed (log above)"
 fi
 BUILT_TEMPLATE="$BUILD_DIR/template.yaml"
+"$PY" -m local.layer_bytecode "$BUILD_DIR/SharedLayer/python" || fail "compiling the layer's bytecode failed"
 
 # ------------------------------------------------------------------------------------------- 4. start-api
 step "DynamoDB Local"

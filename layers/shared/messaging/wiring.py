@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from messaging.config import settings
 from messaging.conversation_lifecycle import CloseConversation, ExpireConversation, GetConversation
 from messaging.create_conversation import CreateConversation
-from messaging.idempotency import IdempotentCreate, RetrySafeDynamoDBPersistenceLayer
 from messaging.store.client import dynamodb_client
 from messaging.store.dynamodb import DynamoDBConversationStore
 from messaging.store.records import DynamoDBConversationRecords
+
+if TYPE_CHECKING:
+    from messaging.idempotency import IdempotentCreate
 
 
 def conversation_store() -> DynamoDBConversationStore:
@@ -19,6 +23,9 @@ def conversation_store() -> DynamoDBConversationStore:
 
 
 def create_conversation() -> IdempotentCreate:
+    # Imported here: only the create function pays for Powertools' idempotency utility at cold start.
+    from messaging.idempotency import IdempotentCreate, RetrySafeDynamoDBPersistenceLayer  # noqa: PLC0415
+
     config = settings()
     persistence = RetrySafeDynamoDBPersistenceLayer(
         table_name=config.idempotency_table, boto3_client=dynamodb_client()

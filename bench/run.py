@@ -1,0 +1,492 @@
+"""`make bench` (python -m bench.run): measures everything in one run, prints the markdown report and writes
+it to bench/RESULTS.md. Every figure is a ratio or a count measured in this run (medians of repetitions),
+except the prices and the cold-start share named in bench.cost.
+
+    python -m bench.run [--quick] [--output PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import REPO
+from bench import calls as calls_module
+from bench.calls import CLOSE, CREATE_CONTACT, CREATE_EXISTING, CREATE_MAIN, GET, Counted, count_operations
+from bench.cold_init import FLOOR, ImportCosts, Samples, cached_layout, import_costs, measure, shipped_layout
+from bench.cost import ASSUMED_COLD_START_SHARE, Line, Operation, cost_lines, total
+from bench.layer import ARM64, LayerSize, build_layer, measure_layer
+from bench.memory import FLOOR as RSS_FLOOR
+from bench.memory import Rss, measure_rss, peak
+from bench.report import Goal, Section, goals_table, median, ms
+from bench.warm import CountingSink, WarmResult, measure_warm
+from bench.workload import ALL_FUNCTIONS, API_FUNCTIONS, TEMPLATE, lambda_environment, memory_mb
+from local.dynamodb_local import DynamoDBLocal, dynamodb_client, find_jar
+from local.layer_bytecode import compile_for_lambda, imported_modules
+from local.tables import create_tables
+from local.template import resources_of_type
+from tests.harness import environment
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+COLD_GOAL, WARM_GOAL, LAYER_GOAL_MB, RSS_GOAL_MB, COST_GOAL = 1.30, 1.10, 15.0, 110.0, 12.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    cold_repetitions: int = 7
+    shipped_repetitions: int = 5
+    importtime_runs: int = 3
+    count_repetitions: int = 3
+    warm_rounds: int = 5
+    warm_per_round: int = 60
+    warm_warmup: int = 20
+    rss_requests: int = 100
+    rss_repetitions: int = 3
+
+
+QUICK = Settings(3, 3, 1, 2, 3, 15, 5, 40, 1)
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[bench {time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Measured:
+    layer: LayerSize
+    cached: dict[str, Samples]
+    shipped: dict[str, Samples]
+    imports: ImportCosts
+    worst: str
+    counts: dict[str, Counted]
+    warm: WarmResult
+    rss: dict[str, Rss]
+    seconds: float
+    load: tuple[float, float]
+
+
+def measure_all(settings: Settings, log: Progress) -> Measured:
+    load_at_start = os.getloadavg()[0]
+    fake_tables = {name: f"bench-{name}" for name in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")}
+    targets = [FLOOR, *ALL_FUNCTIONS]
+    cold_env = {target: lambda_environment(target, fake_tables) for target in targets}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        log("layer: pip install for arm64 + python3.13 (wheels cached in .local-run/bench-wheels)")
+        shipped_modules = imported_modules()
+        arm64_layer = build_layer(scratch / "arm64", ARM64)
+        compile_for_lambda(arm64_layer, shipped_modules)  # what `make build` ships (local/layer_bytecode.py)
+        layer_size = measure_layer(arm64_layer, scratch)
+        if platform.machine() in ("aarch64", "arm64"):
+            host_layer = arm64_layer
+        else:
+            log("layer: the same requirements for this host, to run the as-shipped cold inits")
+            host_layer = build_layer(scratch / "host")
+            compile_for_lambda(host_layer, shipped_modules)
+        log(f"cold init, cached bytecode: {settings.cold_repetitions} × {len(targets)} fresh processes")
+        cached = measure(cached_layout(ALL_FUNCTIONS), targets, cold_env, settings.cold_repetitions)
+        log(f"cold init, as shipped: {settings.shipped_repetitions} × {len(targets)} processes")
+        layout = shipped_layout(ALL_FUNCTIONS, host_layer, scratch)
+        shipped = measure(layout, targets, cold_env, settings.shipped_repetitions)
+    worst = max(ALL_FUNCTIONS, key=lambda name: _ratio(cached, name))
+    log(f"cold init: -X importtime of {worst} and the floor")
+    imports = import_costs(cached_layout(ALL_FUNCTIONS), worst, cold_env, settings.importtime_runs)
+
+    log("DynamoDB Local: starting")
+    with DynamoDBLocal() as local:
+        tables = create_tables(dynamodb_client(local.endpoint), TEMPLATE, prefix=f"b{uuid.uuid4().hex[:8]}-")
+        env = {
+            **lambda_environment("create_conversation", tables),
+            "AWS_ENDPOINT_URL_DYNAMODB": local.endpoint,
+        }
+        with environment(env):
+            log(f"DynamoDB calls and capacity per operation: {settings.count_repetitions} repetitions")
+            counts = count_operations(settings.count_repetitions)
+            log(
+                f"warm requests: {settings.warm_rounds} rounds × {settings.warm_per_round} create+close pairs"
+            )
+            warm = measure_warm(settings.warm_rounds, settings.warm_per_round, settings.warm_warmup)
+            log(f"peak RSS: {settings.rss_repetitions} × 4 processes × {settings.rss_requests} requests")
+            rss = measure_rss(tables, local.endpoint, settings.rss_requests, settings.rss_repetitions)
+    seconds = time.monotonic() - log.started
+    load = (load_at_start, os.getloadavg()[0])
+    return Measured(layer_size, cached, shipped, imports, worst, counts, warm, rss, seconds, load)
+
+
+def _ratio(samples: dict[str, Samples], target: str, *, wall: bool = False) -> float:
+    """Median over repetitions of the target's init over the floor's init in the same repetition."""
+    mine, floor = (
+        (samples[target].init_ms, samples[FLOOR].init_ms)
+        if wall
+        else (samples[target].cpu_ms, samples[FLOOR].cpu_ms)
+    )
+    return median(a / b for a, b in zip(mine, floor, strict=True))
+
+
+def _operations(m: Measured, contact: bool) -> list[Operation]:
+    create = m.counts[CREATE_CONTACT if contact else CREATE_MAIN]
+    close = m.counts[CLOSE]
+    return [
+        Operation(
+            "create",
+            m.warm.median_ms("create", "product"),
+            m.warm.median_cpu_ms("create", "product"),
+            median(m.shipped["create_conversation"].init_ms),
+            create.median_wru,
+            create.median_rru,
+            m.warm.stdout_bytes("create"),
+        ),
+        Operation(
+            "close",
+            m.warm.median_ms("close", "product"),
+            m.warm.median_cpu_ms("close", "product"),
+            median(m.shipped["close_conversation"].init_ms),
+            close.median_wru,
+            close.median_rru,
+            m.warm.stdout_bytes("close"),
+        ),
+    ]
+
+
+def build_report(m: Measured) -> str:
+    memory = memory_mb("create_conversation")
+    main_lines = cost_lines(_operations(m, contact=False), memory)
+    contact_lines = cost_lines(_operations(m, contact=True), memory)
+    api_peaks = {name: peak(m.rss[name]) for name in API_FUNCTIONS}
+    worst_rss = max(api_peaks, key=lambda name: api_peaks[name])
+    shipped_worst = max(ALL_FUNCTIONS, key=lambda name: _ratio(m.shipped, name))
+    new_calls = max(m.counts[CREATE_MAIN].median_calls, m.counts[CREATE_CONTACT].median_calls)
+    goals = [
+        Goal(
+            "1. Cold init vs boto3 floor, cached bytecode (worst handler)",
+            _ratio(m.cached, m.worst),
+            COLD_GOAL,
+            "×",
+            f"{m.worst}: CPU {ms(median(m.cached[m.worst].cpu_ms))} vs {ms(median(m.cached[FLOOR].cpu_ms))}; "
+            f"wall ratio {_ratio(m.cached, m.worst, wall=True):.2f}×",
+        ),
+        Goal(
+            "1. Cold init vs boto3 floor, as shipped by make build (worst handler)",
+            _ratio(m.shipped, shipped_worst),
+            COLD_GOAL,
+            "×",
+            f"{shipped_worst}: CPU {ms(median(m.shipped[shipped_worst].cpu_ms))} vs "
+            f"{ms(median(m.shipped[FLOOR].cpu_ms))}; "
+            f"wall ratio {_ratio(m.shipped, shipped_worst, wall=True):.2f}×",
+        ),
+        *[
+            Goal(
+                f"2. Warm {op} vs hand-written boto3 handler",
+                m.warm.ratio(op),
+                WARM_GOAL,
+                "×",
+                f"{ms(m.warm.median_ms(op, 'product'))} vs {ms(m.warm.median_ms(op, 'floor'))} "
+                "(DynamoDB Local, same TransactWriteItems)",
+            )
+            for op in ("create", "close")
+        ],
+        Goal(
+            "3. DynamoDB calls: create new",
+            new_calls,
+            2,
+            " calls",
+            "with email + phone (BatchGetItem first)",
+            0,
+        ),
+        Goal(
+            "3. DynamoDB calls: create existing", m.counts[CREATE_EXISTING].median_calls, 1, " calls", "", 0
+        ),
+        Goal("3. DynamoDB calls: close", m.counts[CLOSE].median_calls, 1, " calls", "", 0),
+        Goal("3. DynamoDB calls: get", m.counts[GET].median_calls, 1, " calls", "", 0),
+        Goal(
+            "4. Layer size, unzipped (arm64, python3.13)",
+            m.layer.unzipped_bytes / 1e6,
+            LAYER_GOAL_MB,
+            " MB",
+            f"zipped {m.layer.zipped_bytes / 1e6:.2f} MB; {m.layer.files} files, boto3 not shipped",
+        ),
+        Goal(
+            "5. Peak RSS of a warmed handler process (worst)",
+            api_peaks[worst_rss],
+            RSS_GOAL_MB,
+            " MB",
+            f"{worst_rss}; boto3 floor {peak(m.rss[RSS_FLOOR]):.1f} MB",
+            1,
+        ),
+        Goal(
+            "6. Cost per 1M conversations (create + close)",
+            total(main_lines),
+            COST_GOAL,
+            "$",
+            "customerid, no email/phone, no conversationrequestid",
+        ),
+        Goal(
+            "6. Cost per 1M conversations, every create a new contact",
+            total(contact_lines),
+            COST_GOAL,
+            "$",
+            "customerid + email + phone: BatchGetItem + 5-item transaction; Lambda duration of the main path",
+        ),
+    ]
+    sections = [
+        _cold_section(m),
+        _imports_section(m),
+        _warm_section(m),
+        _calls_section(m),
+        _layer_section(m),
+        _rss_section(m),
+        _cost_section("6. Cost per 1M conversations: main path", main_lines),
+        _cost_section(
+            "6. Cost per 1M conversations: every create a new contact (email + phone)", contact_lines
+        ),
+    ]
+    met = sum(1 for goal in goals if goal.met)
+    header = [
+        "# Benchmark results",
+        "",
+        f"{_environment_line(m.seconds, m.load)}",
+        "",
+        f"**{met} of {len(goals)} goals met.** Medians of repeated measurements in one run; ratios are "
+        "against floors measured in the same run (see bench/README.md).",
+        "",
+        goals_table(goals),
+        "",
+    ]
+    return "\n".join(header) + "\n" + "\n".join(section.markdown() for section in sections)
+
+
+def _environment_line(seconds: float, load: tuple[float, float]) -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "layers", "functions"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"Run {when} on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"commit {commit or '?'}{' + uncommitted product changes' if dirty else ''}, "
+        f"DynamoDB Local {find_jar().parent.name.removeprefix('dynamodb_local_')}; took {seconds:.0f} s; "
+        f"1-min load average {load[0]:.1f} at start, {load[1]:.1f} at end."
+    )
+
+
+def _cold_section(m: Measured) -> Section:
+    rows = []
+    for target in [FLOOR, *ALL_FUNCTIONS]:
+        row = [target]
+        for samples in (m.cached, m.shipped):
+            row += [
+                ms(median(samples[target].cpu_ms)),
+                ms(median(samples[target].init_ms)),
+                "1.00× / 1.00×"
+                if target == FLOOR
+                else f"{_ratio(samples, target):.2f}× / {_ratio(samples, target, wall=True):.2f}×",
+            ]
+        rows.append([*row, ms(median(m.cached[target].wall_ms)), str(m.cached[target].modules)])
+    return Section(
+        "1. Cold init (fresh python3.13 process: import the handler module, create its clients)",
+        (
+            "Module",
+            "CPU, cached",
+            "Wall, cached",
+            "Ratio CPU / wall",
+            "CPU, as shipped",
+            "Wall, as shipped",
+            "Ratio CPU / wall",
+            "Process wall, cached",
+            "Modules",
+        ),
+        rows,
+        [
+            "Init = import + clients, timed inside the process. Ratio = median over repetitions of "
+            "(module init / floor init in the same repetition); the goal uses CPU time, which machine load "
+            "disturbs far less than wall time. Floor = `import boto3; boto3.client('dynamodb')`.",
+            "Cached: the repository with its bytecode caches. As shipped: the layer as `make build` ships it "
+            "(sam build's layout plus unchecked-hash .pyc of the imported modules), run with -B.",
+            "Absolute times are this machine's, not Lambda's (a 256 MB function gets ~1/7 of a vCPU).",
+        ],
+    )
+
+
+def _imports_section(m: Measured) -> Section:
+    imports = m.imports
+    rows = [
+        [name, ms(cost), f"{cost / imports.added_ms:.0%}", str(modules)]
+        for name, cost, modules in imports.top[:15]
+    ]
+    return Section(
+        f"1. Top import costs of {m.worst} beyond the floor (-X importtime, self time, cached)",
+        ("Module group", "Self time", "Share of added", "Modules"),
+        rows,
+        [
+            f"-X importtime totals (it slows imports): {m.worst} {ms(imports.handler_total_ms)}, floor "
+            f"{ms(imports.floor_total_ms)}; modules the floor does not load: {ms(imports.added_ms)}.",
+            "`app (module body beyond the floor's)`: the handler module's own statements (resolver, routes, "
+            "wiring, its client) minus the floor module's (its client). Self times of single modules are "
+            "noisy on a loaded machine; the groups are medians of the runs.",
+        ],
+    )
+
+
+def _warm_section(m: Measured) -> Section:
+    warm = m.warm
+    rows = []
+    for op in ("create", "close"):
+        product, floor = warm.median_ms(op, "product"), warm.median_ms(op, "floor")
+        rows.append(
+            [
+                op,
+                ms(product),
+                ms(floor),
+                f"{warm.ratio(op):.2f}×",
+                ms(product - floor),
+                ms(warm.median_cpu_ms(op, "product")),
+                ms(warm.median_cpu_ms(op, "floor")),
+                ", ".join(f"{ratio:.2f}" for ratio in warm.round_ratios(op)),
+            ]
+        )
+    return Section(
+        "2. Warm requests (in-process, DynamoDB Local)",
+        (
+            "Operation",
+            "Product",
+            "boto3 floor",
+            "Ratio",
+            "Overhead",
+            "CPU product",
+            "CPU floor",
+            "Round ratios",
+        ),
+        rows,
+        [
+            f"{len(warm.samples['create']['product'].wall_ms)} timed requests per operation and side; the "
+            "lambda_handler call alone. Ratio = median over pairs (product and floor back to back) of their "
+            "ratio; round ratios = the same per round. CPU = this thread's CPU time (DynamoDB Local's work "
+            "is not in it).",
+        ],
+    )
+
+
+def _calls_section(m: Measured) -> Section:
+    rows = []
+    for scenario, counted in m.counts.items():
+        reported_wru, reported_rru = counted.median_reported
+        rows.append(
+            [
+                scenario,
+                f"{counted.median_calls:g}",
+                ", ".join(counted.operations),
+                f"{counted.median_wru:g} / {counted.median_rru:g}",
+                f"{reported_wru:g} / {reported_rru:g}",
+            ]
+        )
+    return Section(
+        "3. DynamoDB round trips and request units per operation",
+        ("Operation", "Calls", "Calls made", "WRU / RRU billed", "WRU / RRU reported by Local"),
+        rows,
+        [
+            "Calls: every HTTP request the handler's client sends (tests.harness.count_dynamodb_calls).",
+            "Reported: ConsumedCapacity from DynamoDB Local (ReturnConsumedCapacity=TOTAL added by a "
+            "botocore hook). Billed: the same calls by DynamoDB's rules from the items' sizes, because Local "
+            "under-reports multi-item transactions (bench/capacity.py); the cost uses the billed figures. "
+            "Failed calls (a cancelled transaction, a failed conditional put) count nothing here, though "
+            "DynamoDB bills a failed conditional write.",
+            f"Scenarios come from {calls_module.__name__}.",
+        ],
+    )
+
+
+def _layer_section(m: Measured) -> Section:
+    rows = [[name, f"{size / 1e6:.2f} MB"] for name, size in m.layer.by_package[:8]]
+    return Section(
+        "4. Shared layer, unzipped (pip --platform manylinux2014_aarch64 --python-version 3.13 + messaging)",
+        ("Top-level entry", "Size"),
+        rows,
+        [f"{m.layer.pyc_files} .pyc files (sam build ships none); MB = 10^6 bytes."],
+    )
+
+
+def _rss_section(m: Measured) -> Section:
+    rows = [
+        [
+            name,
+            f"{median(rss.init_mb):.1f} MB",
+            f"{median(rss.peak_mb):.1f} MB",
+            ", ".join(f"{status}×{count}" for status, count in sorted(rss.statuses.items())),
+        ]
+        for name, rss in m.rss.items()
+    ]
+    return Section(
+        "5. Peak RSS of one handler process (VmHWM; see bench/rss_child.py for why not ru_maxrss)",
+        ("Process", "After init", "After the requests", "Answers (last run)"),
+        rows,
+        [
+            "Cached layout, requests against DynamoDB Local; Lambda's runtime client (awslambdaric) is not "
+            "in these processes."
+        ],
+    )
+
+
+def _cost_section(title: str, lines: list[Line]) -> Section:
+    rows = [[line.item, f"${line.dollars:,.3f}", line.basis] for line in lines]
+    rows.append(["**Total (goal items)**", f"**${total(lines):,.2f}**", ""])
+    return Section(
+        title,
+        ("Item", "Cost", "Basis"),
+        rows,
+        [
+            "Prices and their sources: bench/cost.py (us-east-1, on-demand, first tier, no free tier). "
+            f"Cold-start share {ASSUMED_COLD_START_SHARE:.0%} is an assumption, not a measurement.",
+            "Not included: DynamoDB storage (ended conversations kept RetentionDays), X-Ray traces, data "
+            "transfer, stream processing of timeouts, the idempotency table (see its WRU in section 3).",
+        ],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions (a smoke run, not for quoting)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the report ({RESULTS})")
+    args = parser.parse_args(argv)
+    log = Progress()
+    # Powertools warns once per process when an invocation (a get) published no metric: expected here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    real_stdout = sys.stdout
+    # The handlers' log lines and EMF metrics go to stdout: counted (cost of logs), not shown.
+    sys.stdout = CountingSink()
+    try:
+        measured = measure_all(QUICK if args.quick else Settings(), log)
+    finally:
+        sys.stdout = real_stdout
+    report = build_report(measured)
+    args.output.write_text(report, encoding="utf-8")
+    print(report)
+    log(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
