@@ -13,7 +13,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
-.PHONY: help venv sam-venv dynamodb-local dev token test lint typecheck template-lint unit integration e2e build sam-e2e bench clean
+.PHONY: help venv sam-venv dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi build sam-e2e bench clean
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
@@ -22,6 +22,7 @@ help:
 	@echo "make build               sam build (.aws-sam/build)"
 	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
 	@echo "make bench               benchmark (bench/RESULTS.md)"
+	@echo "make openapi             regenerate openapi.json from the code (a test fails when it is stale)"
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	@PY313="$$(bash local/find_python313.sh)" && rm -rf $(VENV) && "$$PY313" -m venv $(VENV)
@@ -39,6 +40,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 dynamodb-local: node_modules/.installed
+
+# Headless Chromium for the Swagger UI page test (Debian's package; the test is skipped without it).
+browser:
+	@bash local/install_chromium.sh || echo "warning: no Chromium; the Swagger UI browser test will be skipped"
+
+openapi: venv
+	$(PY) -m local.openapi
 
 dev: venv dynamodb-local
 	$(PY) -m local.dev_server --port $(PORT)
@@ -66,7 +74,7 @@ integration: venv dynamodb-local
 e2e: venv dynamodb-local
 	$(PY) -m pytest tests/e2e -q
 
-test: lint typecheck template-lint venv dynamodb-local
+test: lint typecheck template-lint venv dynamodb-local browser
 	$(PY) -m pytest tests -q
 
 build: venv sam-venv

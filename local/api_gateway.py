@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.auth import Unauthorized, claims_from_authorization
+from local.docs import ApiDocs
 from local.events import http_api_event, lambda_context
 from local.lambda_runtime import Handler
 from local.routing import NoRoute, Router
@@ -37,14 +38,18 @@ def error_response(
 
 
 class ApiGateway:
-    def __init__(self, router: Router, handlers: Mapping[str, Handler]):
+    def __init__(self, router: Router, handlers: Mapping[str, Handler], docs: ApiDocs | None = None):
         self._router = router
         self._handlers = handlers
+        self._docs = docs
 
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> GatewayResponse:
         path, _, query = target.partition("?")
+        docs = self._docs.answer(method, path) if self._docs is not None else None
+        if docs is not None:  # local only, no authorizer: Swagger UI and the OpenAPI document
+            return GatewayResponse(docs.status, [("content-type", docs.content_type)], docs.body)
         match = self._router.match(method, path)
         if isinstance(match, NoRoute):
             if match.allowed_methods:
@@ -152,3 +157,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY...) reaches the router too: 405 + Allow, not http.server's 501 HTML.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)

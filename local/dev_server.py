@@ -23,6 +23,7 @@ from types import FrameType, TracebackType
 from typing import Self
 
 from local.api_gateway import ApiGateway, GatewayHTTPServer
+from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
 from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
 from local.routing import Router
@@ -78,7 +79,8 @@ class DevServer:
             client = dynamodb_client(self.dynamodb_endpoint)
             self.table_names = create_tables(client, template, self._table_prefix)
             handlers = self._load_handlers(template)
-            self._http = GatewayHTTPServer(self._address, ApiGateway(Router(http_routes(template)), handlers))
+            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs())
+            self._http = GatewayHTTPServer(self._address, gateway)
         except BaseException:
             self.stop()
             raise
@@ -179,6 +181,7 @@ def _print_banner(server: DevServer) -> None:
     )
     lines = [
         f"Messaging API (local) on {server.base_url}   [{database}]",
+        f"API docs (Swagger UI): {server.base_url}{DOCS_PATH}",
         "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted.",
         f"export TOKEN={mint_token('local-client', ttl_seconds=12 * 3600)}",
         "(another tenant: TOKEN=$(make token CLIENT=<id>))",

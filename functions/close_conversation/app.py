@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,10 +14,12 @@ from messaging import wiring
 from messaging.api_conversation import (
     Activity,
     ClosedConversationResponse,
+    ConversationIdPath,
     checked_conversation_id,
     end_of_conversation_channel,
 )
 from messaging.http_api import caller, handle, new_api
+from messaging.http_errors import error_answers
 from messaging.observability import count, logger, metrics
 
 app = new_api()
@@ -27,9 +30,23 @@ close_conversation = wiring.close_conversation()
     "/api/v1.0/consumer/conversation/<conversationId>",
     operation_id="sendActivity",
     summary="Send an activity; endOfConversation closes the conversation",
+    responses={
+        200: {
+            "description": "Closed now, or closed before (the original closedAt and reason).",
+            "content": {"application/json": {"model": ClosedConversationResponse}},
+        },
+        **error_answers(
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.NOT_FOUND,
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            HTTPStatus.SERVICE_UNAVAILABLE,
+        ),
+    },
 )
 def send_activity(
-    conversationId: str,
+    conversationId: ConversationIdPath,
     activity: Annotated[Activity, Body(description="A Bot Framework-style activity.")],
 ) -> Response[ClosedConversationResponse]:
     conversation_id = checked_conversation_id(conversationId)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from messaging.conversation_ids import is_conversation_id
 from messaging.domain import ClosedConversation, Conversation, ConversationStatus
 from messaging.errors import InvalidRequest
 
+CONVERSATION_ID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 END_OF_CONVERSATION = "endOfConversation"
 SUPPORTED_ACTIVITIES = (END_OF_CONVERSATION,)
 
@@ -35,6 +37,16 @@ class Activity(BaseModel):
     conversation: Annotated[
         ConversationReference | None, Field(description="The conversation addressed.")
     ] = None
+
+
+# Documented only: checked_conversation_id answers a malformed id itself (400 malformed_conversation_id).
+ConversationIdPath = Annotated[
+    str,
+    Path(
+        description="The conversation's id: a UUID (lower case as returned; upper case accepted).",
+        json_schema_extra={"pattern": CONVERSATION_ID_PATTERN},
+    ),
+]
 
 
 def iso_time(epoch_ms: int | None) -> str | None:

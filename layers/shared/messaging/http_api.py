@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from messaging import strict_json
 from messaging.domain import Tenant
+from messaging.errors import InvalidRequest
 from messaging.http_errors import error_document, register_error_handlers
 from messaging.observability import logger
 from messaging.tenant import claims_of, tenant_from_claims
@@ -22,8 +23,17 @@ MAX_BODY_BYTES = 320 * 1024
 _JSON_TYPES = ("application/json", "application/problem+json")
 
 
+def _json_body(text: str) -> Any:
+    # Powertools validates a list body's first element in place of the body (its normalization of repeated
+    # query parameters), so `[{...}]` would pass as `{...}`: a body must be an object, never an array.
+    document = strict_json.loads(text)
+    if isinstance(document, list):
+        raise InvalidRequest("validation_failed", "the body must be a JSON object, not an array", ("body",))
+    return document
+
+
 def new_api() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=strict_json.loads)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
     register_error_handlers(app)
     return app
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from messaging.api_models import ErrorResponse
 from messaging.errors import (
     ConversationNotFound,
     InvalidRequest,
@@ -23,6 +25,31 @@ from messaging.strict_json import MalformedJson
 RETRY_AFTER_SECONDS = "1"
 _VALUE_ERROR_PREFIX = "Value error, "
 _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+
+
+_ERROR_ANSWERS = {
+    HTTPStatus.BAD_REQUEST: "validation_failed, malformed_json, malformed_conversation_id, "
+    "conversation_mismatch or unsupported_activity; details name each offending field.",
+    HTTPStatus.NOT_FOUND: "conversation_not_found: no such conversation for this tenant.",
+    HTTPStatus.CONFLICT: "request_in_progress: this conversationrequestid is being handled; retry after "
+    "Retry-After seconds.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "payload_too_large: the body is over 327,680 bytes.",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type: the body is not sent as JSON.",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "internal_error.",
+    HTTPStatus.SERVICE_UNAVAILABLE: "service_unavailable: storage stayed busy; retry after Retry-After "
+    "seconds.",
+}
+
+
+def error_answers(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI `responses` entries of these error answers, all in the contract's error shape."""
+    return {
+        status.value: {
+            "description": _ERROR_ANSWERS[status],
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+        for status in statuses
+    }
 
 
 def error_document(code: str, message: str, details: Iterable[Mapping[str, str]] = ()) -> str:

@@ -27,8 +27,9 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def loads(text: str) -> Any:
     """Parses a request body. Rejects duplicate keys (ambiguous), NaN/Infinity (not JSON) and documents
-    too deep or numbers too long to parse; an empty body is an empty object (every field is optional)."""
-    if not text.strip():
+    too deep or numbers too long to parse; an empty body is an empty object (every field is optional), while
+    one of only whitespace is no JSON document."""
+    if not text:
         return {}
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)

@@ -1,0 +1,98 @@
+"""The API's documentation on the dev server: Swagger UI at /docs, the OpenAPI document at /openapi.json.
+
+Local only and without authentication (API Gateway serves no such routes). Swagger UI's files come from
+npm's swagger-ui-dist in node_modules, never from a CDN; the document is the committed openapi.json
+(`python -m local.openapi` regenerates it), read on every request so a regenerated file shows at once.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.dynamodb_local import REPO_ROOT
+
+DOCS_PATH = "/docs"
+OPENAPI_PATH = "/openapi.json"
+SWAGGER_UI_DIR = REPO_ROOT / "node_modules" / "swagger-ui-dist"
+OPENAPI_FILE = REPO_ROOT / "openapi.json"
+# A file directly in swagger-ui-dist: no directories, no dot files, nothing to climb out with.
+_ASSET_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_CONTENT_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".png": "image/png",
+}
+
+# validatorUrl null: Swagger UI would otherwise send the document to an online validator for a badge.
+INDEX_HTML = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Messaging API (local) - Swagger UI</title>
+  <link rel="stylesheet" href="{DOCS_PATH}/swagger-ui.css">
+  <link rel="icon" type="image/png" href="{DOCS_PATH}/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="{DOCS_PATH}/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{
+      url: "{OPENAPI_PATH}",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      displayOperationId: true,
+      validatorUrl: null,
+    }});
+  </script>
+</body>
+</html>
+"""
+
+
+@dataclass(frozen=True)
+class DocsAnswer:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _missing(code: str, message: str) -> DocsAnswer:
+    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+    return DocsAnswer(404, "application/json", body)
+
+
+class ApiDocs:
+    """Answers GET/HEAD of /docs, /docs/<asset> and /openapi.json; None for every other request."""
+
+    def __init__(self, swagger_ui_dir: Path = SWAGGER_UI_DIR, openapi_file: Path = OPENAPI_FILE):
+        self._swagger_ui_dir = swagger_ui_dir
+        self._openapi_file = openapi_file
+
+    def answer(self, method: str, path: str) -> DocsAnswer | None:
+        if method not in ("GET", "HEAD"):
+            return None
+        if path == OPENAPI_PATH:
+            return self._openapi()
+        if path != DOCS_PATH and not path.startswith(f"{DOCS_PATH}/"):
+            return None
+        if not self._swagger_ui_dir.is_dir():
+            return _missing("docs_unavailable", "swagger-ui-dist is not installed: run `npm ci`")
+        if path in (DOCS_PATH, f"{DOCS_PATH}/", f"{DOCS_PATH}/index.html"):
+            return DocsAnswer(200, _CONTENT_TYPES[".html"], INDEX_HTML.encode())
+        return self._asset(path.removeprefix(f"{DOCS_PATH}/"))
+
+    def _openapi(self) -> DocsAnswer:
+        if not self._openapi_file.is_file():
+            return _missing("not_found", "openapi.json is missing: run `python -m local.openapi`")
+        return DocsAnswer(200, "application/json", self._openapi_file.read_bytes())
+
+    def _asset(self, name: str) -> DocsAnswer:
+        file = self._swagger_ui_dir / name
+        if not _ASSET_NAME.fullmatch(name) or not file.is_file():
+            return _missing("not_found", f"no such file: {DOCS_PATH}/{name}")
+        content_type = _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
+        return DocsAnswer(200, content_type, file.read_bytes())

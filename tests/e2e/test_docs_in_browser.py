@@ -1,0 +1,63 @@
+"""Swagger UI at /docs, opened by headless Chromium: it renders the API's operations from /openapi.json, with
+its scripts served by the dev server itself (node_modules/swagger-ui-dist; this machine has no CDN)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+OPERATIONS = {
+    "createConversation": "/api/v1.0/consumer/conversations/create",
+    "createConversationAlias": "/api/v1.0/consumer/conversation/create",
+    "sendActivity": "/api/v1.0/consumer/conversation/{conversationId}",
+    "getConversation": "/api/v1.0/consumer/conversation/{conversationId}",
+}
+
+
+def rendered_dom(url: str, profile: Path) -> str:
+    """The page's DOM once its scripts ran (10 s of virtual time: no real waiting on a quiet page)."""
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",  # root in CI; the page is our own, from 127.0.0.1
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        "--virtual-time-budget=10000",
+        url,
+    ]
+    # Its own process group: on a timeout, Chromium's helper processes are stopped with it.
+    browser = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
+    )
+    try:
+        dom, _ = browser.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(browser.pid, signal.SIGKILL)
+        browser.communicate()
+        raise
+    assert browser.returncode == 0, f"chromium exited with {browser.returncode}"
+    return dom
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (Debian package chromium): `bash local/install_chromium.sh` as root",
+)
+def test_swagger_ui_shows_every_operation_with_its_path(dev_server: str, tmp_path: Path) -> None:
+    dom = rendered_dom(f"{dev_server}/docs", tmp_path / "profile")
+    assert "Messaging API" in dom
+    for operation_id, path in OPERATIONS.items():
+        assert f'id="operations-default-{operation_id}"' in dom, operation_id
+        assert f'data-path="{path}"' in dom, path
