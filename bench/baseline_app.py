@@ -9,18 +9,17 @@ both sides write the same bytes to DynamoDB. Only for the benchmark: it trusts i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import secrets
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from messaging.conversation_ids import customer_fingerprint, lock_fingerprint, new_conversation_id
 
 TABLE = os.environ["CONVERSATIONS_TABLE"]
 TIMEOUT_MS = int(os.environ.get("CONVERSATION_TIMEOUT_MINUTES", "1440")) * 60_000
@@ -38,26 +37,10 @@ def _prefix(tenant: str) -> str:
     return "TENANT#" + tenant.replace("%", "%25").replace("#", "%23")
 
 
-def _fingerprint(customerid: str) -> str:
-    return hashlib.sha256(customerid.encode()).digest()[:12].hex()
-
-
-def _new_id(fingerprint: str) -> str:
-    custom = (int(fingerprint, 16) << 26) | secrets.randbits(26)
-    value = (
-        ((custom >> 74) << 80)
-        | (0x8 << 76)
-        | (((custom >> 62) & 0xFFF) << 64)
-        | (0b10 << 62)
-        | (custom & ((1 << 62) - 1))
-    )
-    return str(uuid.UUID(int=value))
-
-
-def _fingerprint_of(conversation_id: str) -> str:
-    number = uuid.UUID(conversation_id).int
-    custom = ((number >> 80) << 74) | (((number >> 64) & 0xFFF) << 62) | (number & ((1 << 62) - 1))
-    return f"{custom >> 26:024x}"
+# The id scheme is data layout, not framework: the baseline uses the product's (stdlib-only) module for it.
+_fingerprint = customer_fingerprint
+_new_id_for = new_conversation_id
+_fingerprint_of = lock_fingerprint
 
 
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +52,7 @@ def _create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
     customerid = customer["customerid"]
     now = time.time_ns() // 1_000_000
     expires = now + TIMEOUT_MS
-    conversation_id = _new_id(_fingerprint(customerid))
+    conversation_id = _new_id_for(customerid)
     start = body.get("startmessage")
     item: dict[str, Any] = {
         "pk": {"S": f"{_prefix(tenant)}#CONVERSATION#{conversation_id}"},
