@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import REPO
+from bench import REPO, readme
 from bench import calls as calls_module
 from bench.calls import CLOSE, CREATE_CONTACT, CREATE_EXISTING, CREATE_MAIN, GET, Counted, count_operations
 from bench.cold_init import FLOOR, ImportCosts, Samples, cached_layout, import_costs, measure, shipped_layout
@@ -485,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(report, encoding="utf-8")
     print(report)
     log(f"written to {args.output}")
+    if args.output == RESULTS and not args.quick and readme.publish(report):
+        log(f"README's benchmark table updated ({readme.README})")
     return 0
 
 
