@@ -24,9 +24,11 @@ help:
 	@echo "make bench               benchmark (bench/RESULTS.md)"
 	@echo "make openapi             regenerate openapi.json from the code (a test fails when it is stale)"
 
+# Progress goes to stderr, so that `TOKEN=$$(make token CLIENT=acme)` captures only the token on a fresh clone.
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	@PY313="$$(bash local/find_python313.sh)" && rm -rf $(VENV) && "$$PY313" -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@echo "installing the Python 3.13 venv ($(VENV)) ..." >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $@
 venv: $(VENV)/.installed
 
