@@ -25,6 +25,9 @@ from messaging.domain import (
     StartMessage,
 )
 
+# A stored conversation must fit DynamoDB's 400 KB item: fields are stored as sent (numbers may grow by a
+# few bytes), so a body of at most this size fits with room for keys (tests: test_largest_body_fits.py).
+MAX_BODY_BYTES = 384 * 1024
 START_MESSAGE_MAX_BYTES = 27 * 1024
 MAX_CONTEXT_ENTRIES = 100
 MAX_CONTEXT_TEXT = 4000

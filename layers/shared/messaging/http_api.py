@@ -11,15 +11,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from messaging import strict_json
+from messaging.api_models import MAX_BODY_BYTES
 from messaging.domain import Tenant
 from messaging.errors import InvalidRequest
 from messaging.http_errors import error_document, register_error_handlers
 from messaging.observability import logger
 from messaging.tenant import claims_of, tenant_from_claims
 
-# A stored conversation must fit DynamoDB's 400 KB item: fields are stored as sent (numbers may grow by a
-# few bytes), so a body of at most this size fits with room for keys (tests: test_largest_body_fits.py).
-MAX_BODY_BYTES = 320 * 1024
 _JSON_TYPES = ("application/json", "application/problem+json")
 
 

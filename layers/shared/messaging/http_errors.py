@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from messaging.api_models import ErrorResponse
+from messaging.api_models import MAX_BODY_BYTES, ErrorResponse
 from messaging.errors import (
     ConversationNotFound,
     InvalidRequest,
@@ -33,7 +33,7 @@ _ERROR_ANSWERS = {
     HTTPStatus.NOT_FOUND: "conversation_not_found: no such conversation for this tenant.",
     HTTPStatus.CONFLICT: "request_in_progress: this conversationrequestid is being handled; retry after "
     "Retry-After seconds.",
-    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "payload_too_large: the body is over 327,680 bytes.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"payload_too_large: the body is over {MAX_BODY_BYTES:,} bytes.",
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type: the body is not sent as JSON.",
     HTTPStatus.INTERNAL_SERVER_ERROR: "internal_error.",
     HTTPStatus.SERVICE_UNAVAILABLE: "service_unavailable: storage stayed busy; retry after Retry-After "
