@@ -1,8 +1,11 @@
 """Serves the API on this machine: `python -m local.dev_server --port 3000` (what `make dev` runs).
 
 DynamoDB Local is started (unless env DYNAMODB_ENDPOINT names one), the tables are created from
-template.yaml, and every HttpApi route of the template calls its function's `lambda_handler` in-process
+template.yaml, and every HttpApi route of the template calls its function's `lambda_handler`
 with a real payload-2.0 event, behind an emulated JWT authorizer that does NOT verify signatures.
+
+Each function runs in up to --workers processes (default 4), one invocation at a time each, like Lambda's
+execution environments; --workers 0 runs them in this process, one invocation at a time.
 
 Limitation: all handlers share one process environment, set before any handler is imported (handlers
 read their configuration at import time). It is the union of the functions' environments; today all
@@ -25,7 +28,13 @@ from typing import Self
 from local.api_gateway import ApiGateway, GatewayHTTPServer
 from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
-from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
+from local.lambda_runtime import (
+    ExecutionEnvironments,
+    Handler,
+    ProcessEnvironment,
+    SerializedHandler,
+    load_handler,
+)
 from local.routing import Router
 from local.tables import create_tables
 from local.template import (
@@ -54,12 +63,16 @@ class DevServer:
         dynamodb_endpoint: str | None = None,
         parameter_overrides: Mapping[str, str] | None = None,
         table_prefix: str = "",
+        workers: int = 0,
     ):
         self.template_path = Path(template_path).resolve()
         self._address = (host, port)
         self.dynamodb_endpoint = dynamodb_endpoint
         self._parameter_overrides = dict(parameter_overrides or {})
         self._table_prefix = table_prefix
+        # 0: every function in this process, one invocation at a time; N: up to N worker processes each.
+        self._workers = workers
+        self._pools: list[ExecutionEnvironments] = []
         self.dynamodb_local: DynamoDBLocal | None = None
         self.table_names: dict[str, str] = {}
         self.base_url = ""
@@ -106,10 +119,15 @@ class DevServer:
             for layer in layer_dirs(template, function_id):
                 self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
             code_dir = template_dir / route.code_uri
-            handlers[function_id] = SerializedHandler(
-                partial(load_handler, code_dir, route.handler, function_id),
-                self._environment.forget_module_on_restore,
-            )
+            if self._workers > 0:
+                pool = ExecutionEnvironments(code_dir, route.handler, function_id, self._workers)
+                self._pools.append(pool)
+                handlers[function_id] = pool
+            else:
+                handlers[function_id] = SerializedHandler(
+                    partial(load_handler, code_dir, route.handler, function_id),
+                    self._environment.forget_module_on_restore,
+                )
         return handlers
 
     def _set_environment(self, template: Template, function_ids: list[str]) -> None:
@@ -144,6 +162,9 @@ class DevServer:
                 self._thread.join()
             self._http.server_close()
             self._http, self._thread = None, None
+        for pool in self._pools:
+            pool.close()
+        self._pools = []
         if self.dynamodb_local is not None:
             self.dynamodb_local.stop()
             self.dynamodb_local, self.dynamodb_endpoint = None, None
@@ -205,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--param", action="append", default=[], help="template parameter Name=value (repeatable)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", "4")),
+        help="worker processes per function, like Lambda's execution environments (0: one, in-process)",
+    )
     args = parser.parse_args(argv)
     stop_requested = threading.Event()
 
@@ -219,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
         parameter_overrides=parameter_overrides(args.param, os.environ),
+        workers=args.workers,
     )
     try:
         server.start()

@@ -66,6 +66,7 @@ Resources:
 ECHO_HANDLER = """
 import json
 import os
+import time
 
 import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
 
@@ -76,7 +77,10 @@ SEEN_VARIABLES += ("POWERTOOLS_METRICS_NAMESPACE",)
 def lambda_handler(event, context):
     if event.get("pathParameters", {}).get("conversationId") == "explode":
         raise RuntimeError("the handler failed")
+    if event["rawPath"].endswith("/together"):
+        time.sleep(0.5)  # a slow invocation, so that concurrent requests need more than one environment
     answer = {
+        "pid": os.getpid(),
         "function": "Echo",
         "layer": local_tests_layer_marker.MARKER,
         "event": event,

@@ -1,5 +1,6 @@
 """local.dev_server: routes, the emulated authorizer, events and proxy answers over real HTTP."""
 
+import json
 import os
 import queue
 import signal
@@ -222,3 +223,23 @@ def test_the_command_serves_until_a_signal_then_stops_dynamodb_local_and_exits_0
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_with_workers_concurrent_requests_run_in_separate_execution_environments(
+    dynamodb_local: DynamoDBLocal, throwaway_template: Path, table_prefix: str
+) -> None:
+    # Given the dev server with two worker processes per function
+    server = DevServer(
+        throwaway_template, dynamodb_endpoint=dynamodb_local.endpoint, table_prefix=table_prefix, workers=2
+    )
+    with server:
+        # When four slow requests arrive at once
+        def slow() -> Answer:
+            return call(server.base_url, "GET", f"{BASE}/together", headers=bearer(mint_token("a")))
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda _: slow(), range(4)))
+    # Then all are answered, by two processes that are not the server's own
+    assert [answer.status for answer in answers] == [200] * 4
+    pids = {json.loads(answer.body)["pid"] for answer in answers}
+    assert len(pids) == 2 and os.getpid() not in pids
