@@ -152,3 +152,8 @@ def test_body_that_is_not_json_is_415(create: CreateCall, content_type: str) -> 
 
 def test_json_with_charset_is_accepted(create: CreateCall) -> None:
     assert create({}, headers={"content-type": "application/json; charset=utf-8"}).status == 201
+
+
+def test_context_keys_that_look_like_locations_are_named_as_sent(create: CreateCall) -> None:
+    answer = create({"conversationcontext": {"body": {"value": None}, "a[1]": {"value": None}}})
+    assert {"conversationcontext.body.value", "conversationcontext.a[1].value"} <= set(_fields(answer.body))

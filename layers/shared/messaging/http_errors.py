@@ -68,13 +68,14 @@ def error_response(
 
 
 def _field_path(location: Sequence[Any]) -> str:
-    # Drop Powertools' "body" prefix and pydantic's validator labels; keep field names, dict keys and indexes.
-    parts = [str(part) for part in location if part != "body" and not _is_validator_label(part)]
-    return ".".join(parts) or "body"
+    # Drop Powertools' leading "body" and pydantic's function-validator labels; keep field names, dict keys
+    # (which may be "body" or hold brackets themselves) and indexes.
+    parts = list(location[1:] if location and location[0] == "body" else location)
+    return ".".join(str(part) for part in parts if not _is_validator_label(part)) or "body"
 
 
 def _is_validator_label(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith("function-") or (part.endswith("]") and "[" in part))
+    return isinstance(part, str) and part.startswith("function-") and part.endswith("]")
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -89,9 +90,10 @@ def _message(error: Mapping[str, Any]) -> str:
 def validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
     details = []
     for error in errors:
-        field = _field_path(error.get("loc", ()))
-        if "[key]" in tuple(error.get("loc", ())):
-            field += " (key)"
+        location = tuple(error.get("loc", ()))
+        # pydantic marks a dict key's own error with a trailing "[key]": the field is the key itself.
+        is_key = bool(location) and location[-1] == "[key]"
+        field = _field_path(location[:-1] if is_key else location) + (" (key)" if is_key else "")
         details.append(
             {"field": field, "code": str(error.get("type", "invalid")), "message": _message(error)}
         )
