@@ -125,3 +125,14 @@ def test_alarms_watch_5xx_throttles_the_stream_consumer_and_its_failure_queue() 
     }
     assert {"5xx", "Throttles", "Errors", "IteratorAge", "ApproximateNumberOfMessagesVisible"} <= watched
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+
+def test_a_required_scope_is_an_optional_parameter_of_the_authorizer() -> None:
+    api = RESOURCES["MessagingApi"]["Properties"]
+    authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
+    scope = {"Fn::If": ["HasRequiredScope", {"Ref": "RequiredScope"}, {"Ref": "AWS::NoValue"}]}
+    assert authorizer["AuthorizationScopes"] == [scope]
+    assert TEMPLATE["Parameters"]["RequiredScope"]["Default"] == ""
+    assert TEMPLATE["Conditions"]["HasRequiredScope"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RequiredScope"}, ""]}]
+    }
