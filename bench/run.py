@@ -138,27 +138,19 @@ def _ratio(samples: dict[str, Samples], target: str, *, wall: bool = False) -> f
 
 
 def _operations(m: Measured, contact: bool) -> list[Operation]:
-    create = m.counts[CREATE_CONTACT if contact else CREATE_MAIN]
-    close = m.counts[CLOSE]
+    counts = {"create": m.counts[CREATE_CONTACT if contact else CREATE_MAIN], "close": m.counts[CLOSE]}
+    functions = {"create": "create_conversation", "close": "close_conversation"}
     return [
         Operation(
-            "create",
-            m.warm.median_ms("create", "product"),
-            m.warm.median_cpu_ms("create", "product"),
-            median(m.shipped["create_conversation"].init_ms),
-            create.median_wru,
-            create.median_rru,
-            m.warm.stdout_bytes("create"),
-        ),
-        Operation(
-            "close",
-            m.warm.median_ms("close", "product"),
-            m.warm.median_cpu_ms("close", "product"),
-            median(m.shipped["close_conversation"].init_ms),
-            close.median_wru,
-            close.median_rru,
-            m.warm.stdout_bytes("close"),
-        ),
+            name,
+            m.warm.median_ms(name, "product"),
+            m.warm.median_cpu_ms(name, "product"),
+            median(m.shipped[functions[name]].init_ms),
+            counts[name].median_wru,
+            counts[name].median_rru,
+            m.warm.stdout_bytes(name),
+        )
+        for name in ("create", "close")
     ]
 
 

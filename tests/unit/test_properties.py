@@ -12,14 +12,11 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 from pydantic import ValidationError
 
-from local.tables import create_tables
 from messaging import contact_keys, strict_json
 from messaging.api_models import (
     MAX_CONTEXT_ENTRIES,
@@ -32,14 +29,12 @@ from messaging.http_errors import validation_details
 from messaging.strict_json import MalformedJson
 from tests.harness import (
     CREATE,
-    TEMPLATE,
     Answer,
     api_event,
-    environment,
     invoke,
     load_handler,
-    table_environment,
 )
+from tests.unit.conftest import moto_environment
 
 PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=300)
 SEPARATORS = " -()."
@@ -298,15 +293,14 @@ def test_no_json_constant_or_overflowing_number_gets_through(literal: str) -> No
 
 @pytest.fixture(scope="module")
 def create_on_moto() -> Iterator[Any]:
-    with mock_aws():
-        names = create_tables(boto3.client("dynamodb"), TEMPLATE)
-        with environment(table_environment(names)):
-            handler = load_handler("create_conversation")
+    # Module-scoped (hypothesis runs many examples per test): the same setup as the `moto_tables` fixture.
+    with moto_environment():
+        handler = load_handler("create_conversation")
 
-            def call(body: bytes) -> Answer:
-                return invoke(handler, api_event("POST", CREATE, body, tenant="property-tenant"))
+        def call(body: bytes) -> Answer:
+            return invoke(handler, api_event("POST", CREATE, body, tenant="property-tenant"))
 
-            yield call
+        yield call
 
 
 BODY_FIELDS = st.fixed_dictionaries(

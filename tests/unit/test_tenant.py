@@ -10,9 +10,11 @@ from messaging.tenant import claims_of, tenant_from_claims
 from tests.harness import CREATE, api_event
 
 
-def _without_authorizer(authorization_header: str) -> dict[str, object]:
-    event = api_event("POST", CREATE, {}, headers={"Authorization": authorization_header})
+def _without_authorizer(header_name: str = "authorization") -> dict[str, object]:
+    """An event as `sam local start-api` sends it: no authorizer block, headers in the client's case."""
+    event = api_event("POST", CREATE, {})
     del event["requestContext"]["authorizer"]
+    event["headers"] = {header_name: f"Bearer {mint_token('acme')}"}
     return event
 
 
@@ -24,7 +26,7 @@ def test_without_authorizer_block_outside_sam_local_there_are_no_claims(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
-    event = _without_authorizer(f"Bearer {mint_token('acme')}")
+    event = _without_authorizer()
     with pytest.raises(Unauthenticated):
         tenant_from_claims(claims_of(event))
 
@@ -34,10 +36,7 @@ def test_under_sam_local_the_bearer_token_names_the_tenant_whatever_the_header_c
     monkeypatch: pytest.MonkeyPatch, header_name: str
 ) -> None:
     monkeypatch.setenv("AWS_SAM_LOCAL", "true")
-    event = api_event("POST", CREATE, {}, headers={header_name: f"Bearer {mint_token('acme')}"})
-    del event["requestContext"]["authorizer"]
-    event["headers"] = {header_name: f"Bearer {mint_token('acme')}"}
-    assert tenant_from_claims(claims_of(event)).id == "acme"
+    assert tenant_from_claims(claims_of(_without_authorizer(header_name))).id == "acme"
 
 
 def test_a_long_tenant_claim_is_refused() -> None:

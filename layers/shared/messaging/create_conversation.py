@@ -179,7 +179,6 @@ def _created(conversation: Conversation) -> CreateOutcome:
 def _learn(snapshot: CreateSnapshot, rejected: WriteRejected) -> CreateSnapshot:
     """Folds what the failed transaction returned (ALL_OLD) into what we know, so no re-read is needed."""
     return CreateSnapshot(
-        lock_known=snapshot.lock_known or rejected.lock_checked,
         lock=rejected.lock if rejected.lock_checked else snapshot.lock,
         email_contact=rejected.email_contact or snapshot.email_contact,
         phone_contact=rejected.phone_contact or snapshot.phone_contact,

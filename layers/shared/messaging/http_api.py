@@ -64,13 +64,14 @@ def unacceptable_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
             "unsupported_media_type",
             f"the body must be JSON sent as Content-Type: application/json, not {content_type}",
         )
-    raw = body.encode("utf-8", "surrogatepass") if not event.get("isBase64Encoded") else None
-    if raw is None:
+    if event.get("isBase64Encoded"):
         try:
             raw = base64.b64decode(body, validate=True)
             raw.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return _answer(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not UTF-8 encoded JSON")
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BODY_BYTES:
         return _answer(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

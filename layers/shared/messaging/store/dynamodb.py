@@ -68,7 +68,6 @@ class DynamoDBConversationStore:
         email_item = found.get(email_pk) if email_pk else None
         phone_item = found.get(phone_pk) if phone_pk else None
         return CreateSnapshot(
-            lock_known=True,
             lock=items.active_lock_from_item(lock) if lock else None,
             email_contact=items.contact_from_item(email_item) if email_item else None,
             phone_contact=items.contact_from_item(phone_item) if phone_item else None,
@@ -114,7 +113,9 @@ class DynamoDBConversationStore:
             lock_index = len(actions)
             actions.append(self._lock_put(tenant, customerid, new))
             if new.replaced_lock is not None:
-                actions.append(self._close_timed_out(tenant, new.replaced_lock.conversation_id, now_ms))
+                # In the same transaction: no conversation stays "open" in storage once another replaced it.
+                replaced = new.replaced_lock.conversation_id
+                actions.append({"Update": items.timeout_close(self._conversations, tenant, replaced, now_ms)})
         if new.new_contact is not None:
             contact = new.new_contact
             actions.append(self._put_new(self._contacts, items.contact_item(tenant, contact, now_ms)))
@@ -151,24 +152,6 @@ class DynamoDBConversationStore:
             put["ConditionExpression"] = "conversationId = :replaced"
             put["ExpressionAttributeValues"] = {":replaced": {"S": new.replaced_lock.conversation_id}}
         return {"Put": put}
-
-    def _close_timed_out(self, tenant: Tenant, conversation_id: str, now_ms: int) -> dict[str, Any]:
-        """Marks the expired conversation closed (timeout) in the same transaction that frees its lock,
-        closed at its expiry, so no conversation stays "open" in storage once another has replaced it."""
-        update: dict[str, Any] = {
-            "TableName": self._conversations,
-            "Key": {"pk": {"S": keys.conversation_key(tenant, conversation_id)}},
-            "ConditionExpression": "#status = :open",
-            "UpdateExpression": "SET #status = :closed, closedAt = expiresAt, closeReason = :timeout",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":open": {"S": "open"},
-                ":closed": {"S": "closed"},
-                ":timeout": {"S": "timeout"},
-            },
-        }
-        # Purge counts from the expiry, which the conversation item's ttl already holds since creation.
-        return {"Update": update}
 
     @staticmethod
     def _put_new(table: str, item: items.Item) -> dict[str, Any]:

@@ -139,6 +139,25 @@ def conversation_from_item(item: Item) -> Conversation:
     )
 
 
+def timeout_close(table: str, tenant: Tenant, conversation_id: str, now_ms: int) -> dict[str, Any]:
+    """The update that records an expired conversation as closed (timeout) at its expiry, if still open.
+    Both a create that replaces its lock and the TTL stream consumer use it; the purge time needs no change,
+    it has counted from the expiry since creation."""
+    return {
+        "TableName": table,
+        "Key": {"pk": _s(keys.conversation_key(tenant, conversation_id))},
+        "ConditionExpression": "#status = :open AND expiresAt <= :now",
+        "UpdateExpression": "SET #status = :closed, closedAt = expiresAt, closeReason = :timeout",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":open": _s("open"),
+            ":closed": _s("closed"),
+            ":timeout": _s("timeout"),
+            ":now": _n(now_ms),
+        },
+    }
+
+
 # ------------------------------------------------------------------ active locks
 
 

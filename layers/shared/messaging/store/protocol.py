@@ -10,9 +10,8 @@ from messaging.domain import ActiveLock, Contact, Conversation, Tenant
 
 @dataclass(frozen=True, slots=True)
 class CreateSnapshot:
-    """What a create knows of the current state. `lock_known` is False when it wrote without reading."""
+    """What a create knows of the current state (empty when it writes without reading first)."""
 
-    lock_known: bool = False
     lock: ActiveLock | None = None
     email_contact: Contact | None = None
     phone_contact: Contact | None = None

@@ -102,18 +102,7 @@ class DynamoDBConversationRecords:
         (a customer close, a create that replaced it) ended it first. True when this call closed it."""
         try:
             call_dynamodb(
-                self._client.update_item,
-                TableName=self._table,
-                Key={"pk": {"S": keys.conversation_key(tenant, conversation_id)}},
-                ConditionExpression="#status = :open AND expiresAt <= :now",
-                UpdateExpression="SET #status = :closed, closedAt = expiresAt, closeReason = :timeout",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":open": {"S": "open"},
-                    ":closed": {"S": "closed"},
-                    ":timeout": {"S": "timeout"},
-                    ":now": {"N": str(now_ms)},
-                },
+                self._client.update_item, **items.timeout_close(self._table, tenant, conversation_id, now_ms)
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
