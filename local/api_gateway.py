@@ -18,6 +18,7 @@ from local.docs import ApiDocs
 from local.events import http_api_event, lambda_context
 from local.lambda_runtime import Handler
 from local.routing import NoRoute, Router
+from messaging.http.problem import PROBLEM_JSON, problem_json
 
 # API Gateway's request payload cap for HTTP APIs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -33,8 +34,8 @@ class GatewayResponse:
 def error_response(
     status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None
 ) -> GatewayResponse:
-    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
-    return GatewayResponse(status, [("content-type", "application/json"), *(headers or [])], body)
+    body = problem_json(code, message, status=status).encode()
+    return GatewayResponse(status, [("content-type", PROBLEM_JSON), *(headers or [])], body)
 
 
 class ApiGateway:

@@ -5,12 +5,12 @@ npm's swagger-ui-dist in node_modules, never from a CDN; the document is the com
 (`python -m local.openapi` regenerates it), read on every request so a regenerated file shows at once.
 """
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from local.dynamodb_local import REPO_ROOT
+from messaging.http.problem import PROBLEM_JSON, problem_json
 
 DOCS_PATH = "/docs"
 OPENAPI_PATH = "/openapi.json"
@@ -61,8 +61,8 @@ class DocsAnswer:
 
 
 def _missing(code: str, message: str) -> DocsAnswer:
-    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
-    return DocsAnswer(404, "application/json", body)
+    body = problem_json(code, message).encode()
+    return DocsAnswer(404, PROBLEM_JSON, body)
 
 
 class ApiDocs:
@@ -80,7 +80,7 @@ class ApiDocs:
         if path != DOCS_PATH and not path.startswith(f"{DOCS_PATH}/"):
             return None
         if not self._swagger_ui_dir.is_dir():
-            return _missing("docs_unavailable", "swagger-ui-dist is not installed: run `npm ci`")
+            return _missing("not_found", "swagger-ui-dist is not installed: run `npm ci`")
         if path in (DOCS_PATH, f"{DOCS_PATH}/", f"{DOCS_PATH}/index.html"):
             return DocsAnswer(200, _CONTENT_TYPES[".html"], INDEX_HTML.encode())
         return self._asset(path.removeprefix(f"{DOCS_PATH}/"))

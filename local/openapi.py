@@ -1,18 +1,18 @@
-"""The API's OpenAPI document, generated from the functions' routes and pydantic models.
+"""The API's OpenAPI document, generated from the functions' operation declarations and pydantic models.
 
 `python -m local.openapi` writes openapi.json at the repository root; `--check` exits 1 when the committed
 file differs from what the code generates. Every HttpApi function of template.yaml is imported (with harmless
-configuration: nothing is called) and its Powertools resolver `app` documents its own routes; the documents
-are merged into one. Added here, because no single function owns them: the bearer security scheme, the
-authorizer's 401, and the removal of Powertools' built-in 422, which this API never sends (the product maps
-request validation errors to 400 in messaging/http_errors.py).
+configuration: nothing is called) and its `endpoint` lists its operations (messaging.http.endpoint): paths,
+models, answers with examples and links, the problem codes each can answer. The scopes come from the
+template's routes, the problem documents from messaging.http.problem: what the code enforces is what the
+document says.
 """
 
 import argparse
 import json
 import sys
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,16 @@ from local.template import (
     http_routes,
     layer_dirs,
     load_template,
+    parameter_defaults,
     resources_of_type,
 )
 
 OPENAPI_FILE = REPO_ROOT / "openapi.json"
 TITLE = "Messaging API"
 DESCRIPTION = (
-    "Consumer conversations: start (or get back) a customer's conversation, read it, end it. "
-    "Generated from the code by `python -m local.openapi`; do not edit by hand."
+    "A contact-center Messaging API. The consumer side (a business's channel backend) starts, reads and ends "
+    "its customers' conversations; the representative side (the business's agent tooling) takes them from "
+    "the queue and works them. Generated from the code by `python -m local.openapi`; do not edit by hand."
 )
 REGENERATE = "python -m local.openapi"  # what to run when the committed document is stale
 BEARER = "bearerAuth"
@@ -75,145 +77,288 @@ def _importable_functions(template: Template, template_dir: Path) -> Iterator[di
         environment.restore()
 
 
-def _bearer() -> Any:
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer  # noqa: PLC0415 - layer path
-
-    return HTTPBearer(
-        bearerFormat="JWT",
-        description="An OAuth 2.0 client-credentials access token; its client_id (else azp, appid, sub) "
-        "is the tenant. Locally: `make token CLIENT=<tenant>`.",
-    )
-
-
-def _function_document(function_id: str, code_dir: Path, handler: str, version: str) -> Document:
-    _, module = load_handler(code_dir, handler, function_id)
-    try:
-        app = getattr(module, "app", None)
-        if app is None or not hasattr(app, "get_openapi_json_schema"):
-            raise OpenApiError(f"{function_id}: {code_dir}/app.py has no Powertools resolver `app`")
-        document: Document = json.loads(
-            app.get_openapi_json_schema(
-                title=TITLE,
-                version=version,
-                description=DESCRIPTION,
-                security_schemes={BEARER: _bearer()},
-                security=[{BEARER: []}],
-            )
-        )
-        return document
-    finally:
-        sys.modules.pop(module.__name__, None)
+def _scopes_by_route(template: Template) -> dict[str, list[str]]:
+    """Each route's required scopes as the template declares them (`!Ref` resolved to the default)."""
+    defaults = parameter_defaults(template)
+    scopes: dict[str, list[str]] = {}
+    for function in resources_of_type(template, "AWS::Serverless::Function").values():
+        for event in (function.get("Properties", {}).get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            properties = event.get("Properties") or {}
+            declared = (properties.get("Auth") or {}).get("AuthorizationScopes") or []
+            resolved = [defaults.get(s["Ref"], "") if isinstance(s, dict) else str(s) for s in declared]
+            scopes[f"{str(properties.get('Method', 'ANY')).upper()} {properties.get('Path')}"] = resolved
+    return scopes
 
 
-def _merge(documents: Mapping[str, Document]) -> Document:
-    merged: Document = {}
-    paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, dict[str, Any]] = {}
-    for function_id, document in documents.items():
-        for path, operations in document.get("paths", {}).items():
-            for method, operation in operations.items():
-                if method in paths.setdefault(path, {}):
-                    raise OpenApiError(f"{method.upper()} {path} is documented by two functions")
-                paths[path][method] = operation
-        for kind, entries in document.get("components", {}).items():
-            for name, entry in entries.items():
-                known = components.setdefault(kind, {}).setdefault(name, entry)
-                if known != entry:
-                    raise OpenApiError(f"components.{kind}.{name} differs in {function_id}'s document")
-        merged.update({key: value for key, value in document.items() if key not in ("paths", "components")})
-    merged["paths"] = {path: paths[path] for path in sorted(paths)}
-    merged["components"] = {
-        kind: dict(sorted(entries.items())) for kind, entries in sorted(components.items())
-    }
-    return merged
+def _operations(template: Template, template_dir: Path) -> list[Any]:
+    """Every operation the template's functions declare (messaging.http.endpoint.Operation)."""
+    handlers = {route.function_id: route.handler for route in http_routes(template)}
+    operations: list[Any] = []
+    with _importable_functions(template, template_dir) as functions:
+        for function_id, code_dir in functions.items():
+            _, module = load_handler(code_dir, handlers[function_id], function_id)
+            endpoint = getattr(module, "endpoint", None)
+            if endpoint is None:
+                raise OpenApiError(f"{function_id}: {code_dir}/app.py declares no `endpoint`")
+            operations += endpoint.operations
+    return operations
 
 
-def _check_routes_documented(template: Template, document: Document) -> None:
-    for route in http_routes(template):
-        if route.method.lower() not in document["paths"].get(route.path, {}):
-            raise OpenApiError(
-                f"template route {route.method} {route.path} is not documented by its function"
-            )
+def _schemas(operations: list[Any]) -> tuple[dict[tuple[type, str], str], dict[str, Any]]:
+    """The JSON Schemas of every model, requests in validation mode and answers in serialization mode."""
+    from pydantic.json_schema import models_json_schema  # noqa: PLC0415 - importable once the layer is on the path
+
+    models: dict[Any, None] = {}
+    for operation in operations:
+        for model in (operation.body, operation.query):
+            if model is not None:
+                models[(model, "validation")] = None
+        for documented in operation.answers.values():
+            if documented.model is not None:
+                models[(documented.model, "serialization")] = None
+    key_map, definitions = models_json_schema(list(models), ref_template=_SCHEMA_REF + "{model}")
+    references: dict[tuple[type, str], str] = {key: value["$ref"] for key, value in key_map.items()}
+    return references, definitions.get("$defs", {})
 
 
-def _without_unsent_validation_answer(document: Document) -> None:
-    """Powertools documents a 422 on every validated route; messaging/http_errors.py answers 400 instead."""
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            answer = operation.get("responses", {}).get("422", {})
-            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-            if schema.get("$ref") == f"{_SCHEMA_REF}HTTPValidationError":
-                del operation["responses"]["422"]
+def _problem_schemas() -> dict[str, Any]:
+    from messaging.http.problem import MAX_FIELD_ERRORS, MAX_TEXT, PROBLEM_TYPES  # noqa: PLC0415
 
-
-def _error_schemas() -> dict[str, Any]:
-    """The contract's error document (messaging.api_models.ErrorResponse) and the models it refers to."""
-    from messaging.api_models import ErrorResponse  # noqa: PLC0415 - importable once the layer is on the path
-
-    schema = ErrorResponse.model_json_schema(ref_template=_SCHEMA_REF + "{model}", mode="serialization")
-    nested: dict[str, Any] = schema.pop("$defs", {})
-    return {**nested, ErrorResponse.__name__: schema}
-
-
-def _with_authorizer_answer(document: Document, error_schemas: Mapping[str, Any]) -> None:
-    """Every route sits behind the JWT authorizer: without a usable bearer token the answer is 401."""
-    schemas = document["components"].setdefault("schemas", {})
-    for name, schema in error_schemas.items():
-        schemas.setdefault(name, schema)
-    document["components"]["schemas"] = dict(sorted(schemas.items()))
-    unauthorized = {
-        "description": "No bearer token, or one that is malformed, expired or names no tenant. "
-        'Deployed, API Gateway\'s JWT authorizer answers this itself with {"message": "Unauthorized"}.',
-        "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        {"$ref": f"{_SCHEMA_REF}ErrorResponse"},
-                        {
-                            "type": "object",
-                            "properties": {"message": {"type": "string"}},
-                            "required": ["message"],
-                        },
-                    ]
-                }
-            }
+    codes = sorted(PROBLEM_TYPES)
+    return {
+        "Problem": {
+            "title": "Problem",
+            "description": "An RFC 9457 problem document. `code` is the machine-readable kind; `type` "
+            "links to its explanation. Extension members: `errors` (field errors), `moreErrors`, and per "
+            "code `status` + `allowedEvents` (invalid_transition) or `conversationId` "
+            "(customer_has_active_conversation).",
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "description": "A URI reference to this kind's documentation."},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string"},
+                "code": {"type": "string", "enum": codes},
+                "errors": {
+                    "type": "array",
+                    "maxItems": MAX_FIELD_ERRORS,
+                    "items": {"$ref": f"{_SCHEMA_REF}FieldError"},
+                },
+                "moreErrors": {"type": "integer", "minimum": 1, "description": "Field errors not listed."},
+            },
+            "required": ["type", "title", "status", "detail", "code"],
+        },
+        "FieldError": {
+            "title": "FieldError",
+            "type": "object",
+            "properties": {
+                "field": {
+                    "type": "string",
+                    "maxLength": MAX_TEXT,
+                    "description": "Dotted: customercontext.email",
+                },
+                "code": {"type": "string", "maxLength": MAX_TEXT, "description": "The rule broken."},
+                "message": {
+                    "type": "string",
+                    "maxLength": MAX_TEXT,
+                    "description": "The rule, with its limit.",
+                },
+            },
+            "required": ["field", "code", "message"],
+        },
+        # What API Gateway itself answers deployed (its JWT authorizer, its throttling): not problem details.
+        "GatewayMessage": {
+            "title": "GatewayMessage",
+            "type": "object",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"],
         },
     }
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            operation.setdefault("responses", {}).setdefault("401", unauthorized)
 
 
-def _without_unreferenced_schemas(document: Document) -> None:
-    """Drops schemas nothing refers to (Powertools' validation errors, pydantic's inlined aliases)."""
-    schemas: dict[str, Any] = document["components"].get("schemas", {})
-    reachable: set[str] = set()
-    pending = [document["paths"]]
-    while pending:
-        text = json.dumps(pending.pop())
-        for name, schema in schemas.items():
-            if name not in reachable and f'"{_SCHEMA_REF}{name}"' in text:
-                reachable.add(name)
-                pending.append(schema)
-    document["components"]["schemas"] = {name: schemas[name] for name in schemas if name in reachable}
+_GATEWAY_ANSWERS = {
+    401: "Deployed, API Gateway's JWT authorizer answers a missing or invalid token itself: "
+    '{"message": "Unauthorized"} (HTTP APIs cannot reshape it).',
+    403: "Deployed, API Gateway's JWT authorizer answers a token without the route's scope: {\"message\": "
+    '"Forbidden"}.',
+}
+_HEADERS = {
+    "unauthorized": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    "request_in_progress": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
+    "service_unavailable": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
+}
+
+
+def _error_answers(codes: tuple[str, ...]) -> dict[str, Any]:
+    from messaging.http.problem import PROBLEM_JSON, PROBLEM_TYPES, problem  # noqa: PLC0415
+
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(PROBLEM_TYPES[code].status, []).append(code)
+    answers: dict[str, Any] = {}
+    for status, status_codes in sorted(by_status.items()):
+        lines = [f"`{code}`: {PROBLEM_TYPES[code].description}" for code in status_codes]
+        content: dict[str, Any] = {
+            PROBLEM_JSON: {
+                "schema": {"$ref": f"{_SCHEMA_REF}Problem"},
+                "examples": {
+                    code: {
+                        "summary": PROBLEM_TYPES[code].title,
+                        "value": problem(code, PROBLEM_TYPES[code].title),
+                    }
+                    for code in status_codes
+                },
+            }
+        }
+        if status in _GATEWAY_ANSWERS:
+            lines.append(_GATEWAY_ANSWERS[status])
+            content["application/json"] = {"schema": {"$ref": f"{_SCHEMA_REF}GatewayMessage"}}
+        answer: dict[str, Any] = {"description": "\n\n".join(lines), "content": content}
+        headers = {name: spec for code in status_codes for name, spec in _HEADERS.get(code, {}).items()}
+        if headers:
+            answer["headers"] = headers
+        answers[str(status)] = answer
+    return answers
+
+
+def _parameters(
+    operation: Any, references: dict[tuple[type, str], str], schemas: dict[str, Any]
+) -> list[Any]:
+    parameters: list[Any] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": spec.description,
+            "schema": dict(spec.schema),
+            **({"example": spec.example} if spec.example else {}),
+        }
+        for name, spec in operation.path_parameters.items()
+    ]
+    if operation.query is not None:
+        query = schemas[references[(operation.query, "validation")].removeprefix(_SCHEMA_REF)]
+        required = set(query.get("required", []))
+        for name, schema in query.get("properties", {}).items():
+            description = schema.pop("description", "")
+            schema.pop("title", None)
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "description": description,
+                    "schema": schema,
+                }
+            )
+    return parameters
+
+
+def _operation(
+    operation: Any, scopes: list[str], references: dict[tuple[type, str], str], schemas: dict[str, Any]
+) -> Document:
+    document: Document = {
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "operationId": operation.operation_id,
+    }
+    if operation.description:
+        document["description"] = operation.description
+    document["security"] = [{BEARER: scopes}]
+    parameters = _parameters(operation, references, schemas)
+    if parameters:
+        document["parameters"] = parameters
+    if operation.body is not None:
+        media: dict[str, Any] = {"schema": {"$ref": references[(operation.body, "validation")]}}
+        if operation.body_example is not None:
+            media["example"] = operation.body_example
+        required = any(field.is_required() for field in operation.body.model_fields.values())
+        document["requestBody"] = {
+            "required": required,
+            "description": operation.body_description,
+            "content": {"application/json": media},
+        }
+    responses: dict[str, Any] = {}
+    for status, documented in sorted(operation.answers.items()):
+        answer: dict[str, Any] = {"description": documented.description}
+        if documented.model is not None:
+            media = {"schema": {"$ref": references[(documented.model, "serialization")]}}
+            if documented.example is not None:
+                media["example"] = documented.example
+            answer["content"] = {"application/json": media}
+        if documented.links:
+            answer["links"] = {name: dict(link) for name, link in documented.links.items()}
+        responses[str(status)] = answer
+    responses.update(_error_answers(operation.all_problems))
+    document["responses"] = dict(sorted(responses.items()))
+    return document
+
+
+def _problem_types_section() -> str:
+    from messaging.http.problem import PROBLEM_TYPES, type_uri  # noqa: PLC0415
+
+    rows = [f"| `{code}` | {kind.status} | {kind.description} |" for code, kind in PROBLEM_TYPES.items()]
+    return (
+        "\n\n## Errors\nEvery error is an RFC 9457 problem (`application/problem+json`): `type` (a link to "
+        f"its explanation, e.g. `{type_uri('validation_failed')}`), `title`, `status`, `detail`, `code`, and "
+        "`errors` naming each offending field (at most 20; `moreErrors` counts the rest).\n\n"
+        "| code | status | meaning |\n|---|---|---|\n" + "\n".join(rows)
+    )
 
 
 def generate(template_path: Path = REPO_ROOT / "template.yaml") -> Document:
     """The whole API's document, as the code describes it today."""
     template = load_template(template_path)
-    handlers = {route.function_id: route.handler for route in http_routes(template)}
-    with _importable_functions(template, template_path.parent) as functions:
-        documents = {
-            function_id: _function_document(function_id, code_dir, handlers[function_id], api_version())
-            for function_id, code_dir in functions.items()
-        }
-        error_schemas = _error_schemas()
-    document = _merge(documents)
-    _check_routes_documented(template, document)
-    _without_unsent_validation_answer(document)
-    _with_authorizer_answer(document, error_schemas)
-    _without_unreferenced_schemas(document)
-    return document
+    operations = _operations(template, template_path.parent)
+    route_scopes = _scopes_by_route(template)
+    documented = {operation.route_key for operation in operations}
+    for route in http_routes(template):
+        if f"{route.method} {route.path}" not in documented:
+            raise OpenApiError(
+                f"template route {route.method} {route.path} is not documented by its function"
+            )
+    with _importable_functions(template, template_path.parent):
+        references, schemas = _schemas(operations)
+        paths: dict[str, dict[str, Any]] = {}
+        for operation in operations:
+            if operation.route_key not in route_scopes:
+                raise OpenApiError(
+                    f"{operation.route_key} is declared by a function but not routed in the template"
+                )
+            item = paths.setdefault(operation.path, {})
+            item[operation.method.lower()] = _operation(
+                operation, route_scopes[operation.route_key], references, schemas
+            )
+        description = DESCRIPTION + _problem_types_section()
+        problem_schemas = _problem_schemas()
+    tags = sorted({operation.tag for operation in operations})
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": api_version(), "description": description},
+        "tags": [{"name": tag, "description": TAGS.get(tag, "")} for tag in tags],
+        "paths": {path: dict(sorted(item.items())) for path, item in sorted(paths.items())},
+        "components": {
+            "schemas": dict(sorted({**schemas, **problem_schemas}.items())),
+            "securitySchemes": {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An OAuth 2.0 client-credentials access token. The tenant is the value of "
+                    "the claim named by the TenantClaim parameter (default client_id); each operation lists "
+                    'the scope it requires. Locally: `make token CLIENT=<tenant> SCOPE="<scopes>"`.',
+                }
+            },
+        },
+    }
+
+
+TAGS = {
+    "consumer": "The business's channel backend, speaking for its customers.",
+    "representative": "The business's representative (agent) tooling.",
+    "channel": "The business's webhook settings: where the representative's activities are delivered.",
+}
 
 
 def render(document: Document) -> str:

@@ -1,65 +1,60 @@
-"""POST /conversation/{conversationId}: the activity endpoint; endOfConversation closes the conversation."""
+"""POST /conversation/{conversationId}: the activity endpoint; endOfConversation ends the conversation."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
-from messaging.api_conversation import (
-    Activity,
-    ClosedConversationResponse,
-    ConversationIdPath,
-    checked_conversation_id,
-    end_of_conversation_channel,
-)
-from messaging.http_api import caller, handle, new_api
-from messaging.http_errors import error_answers
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.conversation import CONVERSATION_ID, Activity, ClosedConversationResponse
+from messaging.http.paths import CONSUMER
 from messaging.observability import count, logger, metrics
 
-app = new_api()
 close_conversation = wiring.close_conversation()
 
 
-@app.post(
-    "/api/v1.0/consumer/conversation/<conversationId>",
-    operation_id="sendActivity",
-    summary="Send an activity; endOfConversation closes the conversation",
-    responses={
-        200: {
-            "description": "Closed now, or closed before (the original closedAt and reason).",
-            "content": {"application/json": {"model": ClosedConversationResponse}},
-        },
-        **error_answers(
-            HTTPStatus.BAD_REQUEST,
-            HTTPStatus.NOT_FOUND,
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            HTTPStatus.SERVICE_UNAVAILABLE,
-        ),
-    },
-)
-def send_activity(
-    conversationId: ConversationIdPath,
-    activity: Annotated[Activity, Body(description="A Bot Framework-style activity.")],
-) -> Response[ClosedConversationResponse]:
-    conversation_id = checked_conversation_id(conversationId)
-    channel_id = end_of_conversation_channel(conversation_id, activity)
+def send_activity(call: Call[Activity, None]) -> Answer:
+    conversation_id = call.path["conversationId"]
+    channel_id = call.body.channel_for(conversation_id)
     logger.append_keys(conversation_id=conversation_id)
-    closed = close_conversation(caller(app), conversation_id, channel_id)
+    closed = close_conversation(call.tenant, conversation_id, channel_id)
     count("ConversationsClosed")
-    return Response(
-        status_code=200, content_type="application/json", body=ClosedConversationResponse.of(closed)
+    return Answer(200, ClosedConversationResponse.of(closed))
+
+
+endpoint = Endpoint(
+    Operation(
+        "POST",
+        f"{CONSUMER}/conversation/{{conversationId}}",
+        "sendActivity",
+        "Send an activity; endOfConversation ends the conversation",
+        tag="consumer",
+        handler=send_activity,
+        answers={
+            200: Documented(
+                "Closed now, or closed before (the original closedAt and reason).",
+                ClosedConversationResponse,
+                {
+                    "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+                    "status": "closed",
+                    "closedAt": "2026-11-18T11:06:40.000Z",
+                    "closeReason": "customer",
+                    "messageId": "1795000000000",
+                },
+            )
+        },
+        problems=("conversation_mismatch",),
+        body=Activity,
+        body_description="A Bot Framework-style activity.",
+        body_example={"type": "endOfConversation", "channelId": "web"},
+        path_parameters={"conversationId": CONVERSATION_ID},
     )
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(app, event, context)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return endpoint(event)

@@ -2,79 +2,81 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
-from messaging.api_models import (
-    CreateConversationRequest,
-    CreateConversationResponse,
-    conversation_request,
-    create_response,
-)
-from messaging.http_api import caller, handle, new_api
-from messaging.http_errors import error_answers
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.create import CreateConversationRequest, CreateConversationResponse
+from messaging.http.paths import CONSUMER
 from messaging.observability import logger, metrics, record_create_metrics
 
-app = new_api()
 create_conversation = wiring.create_conversation()
-BASE = "/api/v1.0/consumer"
 
 
-ANSWERS: dict[int, OpenAPIResponse] = {
-    201: {
-        "description": "A new conversation started.",
-        "content": {"application/json": {"model": CreateConversationResponse}},
-    },
-    200: {
-        "description": "The customer's active conversation, returned instead of a new one (isNew false), "
-        "or the first answer to this conversationrequestid.",
-        "content": {"application/json": {"model": CreateConversationResponse}},
-    },
-    **error_answers(
-        HTTPStatus.BAD_REQUEST,
-        HTTPStatus.CONFLICT,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        HTTPStatus.SERVICE_UNAVAILABLE,
+def create(call: Call[CreateConversationRequest, None]) -> Answer:
+    request = call.body
+    outcome = create_conversation(call.tenant, request.as_domain(), request.conversationrequestid)
+    record_create_metrics(outcome)
+    return Answer(201 if outcome.is_new else 200, CreateConversationResponse.of(outcome))
+
+
+_CONVERSATION_LINKS = {
+    name: {"operationId": operation_id, "parameters": {"conversationId": "$response.body#/conversationId"}}
+    for name, operation_id in (("GetConversation", "getConversation"), ("SendActivity", "sendActivity"))
+}
+ANSWERS = {
+    201: Documented(
+        "A new conversation started.",
+        CreateConversationResponse,
+        {
+            "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+            "isNew": True,
+            "messageId": "1795000000000",
+        },
+        _CONVERSATION_LINKS,
     ),
+    200: Documented(
+        "The customer's active conversation, returned instead of a new one (isNew false), or the first "
+        "answer to this conversationrequestid.",
+        CreateConversationResponse,
+        {"conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b", "isNew": False},
+        _CONVERSATION_LINKS,
+    ),
+}
+EXAMPLE = {
+    "customercontext": {"customerid": "jdoe123", "firstname": "John", "email": "john.doe@email.com"},
+    "conversationcontext": {"productname": {"isDisplayable": True, "value": "XBox"}},
+    "startmessage": {"message": "Hello"},
 }
 
 
-@app.post(
-    f"{BASE}/conversations/create",
-    operation_id="createConversation",
-    summary="Start a conversation",
-    responses=ANSWERS,
-)
-@app.post(
-    f"{BASE}/conversation/create",
-    operation_id="createConversationAlias",
-    summary="Alias of create",
-    responses=ANSWERS,
-)
-def create(
-    body: Annotated[CreateConversationRequest | None, Body(description="Every field is optional.")] = None,
-) -> Response[CreateConversationResponse]:
-    request = body or CreateConversationRequest()
-    outcome = create_conversation(caller(app), conversation_request(request), request.conversationrequestid)
-    record_create_metrics(outcome)
-    return Response(
-        status_code=HTTPStatus.CREATED if outcome.is_new else HTTPStatus.OK,
-        content_type="application/json",
-        body=create_response(outcome),
+def _create(path: str, operation_id: str, summary: str) -> Operation[CreateConversationRequest, None]:
+    return Operation(
+        "POST",
+        path,
+        operation_id,
+        summary,
+        tag="consumer",
+        handler=create,
+        answers=ANSWERS,
+        problems=("request_in_progress",),
+        description="Starts a conversation, or returns the customer's active one (same tenant + customerid).",
+        body=CreateConversationRequest,
+        body_description="Every field is optional; unknown fields at any level are refused.",
+        body_example=EXAMPLE,
     )
+
+
+endpoint = Endpoint(
+    _create(f"{CONSUMER}/conversations/create", "createConversation", "Start a conversation"),
+    _create(f"{CONSUMER}/conversation/create", "createConversationAlias", "Start a conversation (alias)"),
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     create_conversation.register_lambda_context(context)
-    return handle(app, event, context)
+    return endpoint(event)

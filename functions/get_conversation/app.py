@@ -2,48 +2,59 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from messaging import wiring
-from messaging.api_conversation import ConversationIdPath, ConversationView, checked_conversation_id
-from messaging.http_api import caller, handle, new_api
-from messaging.http_errors import error_answers
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.conversation import CONVERSATION_ID, ConversationView
+from messaging.http.paths import CONSUMER
 from messaging.observability import logger, metrics
 
-app = new_api()
 get_conversation = wiring.get_conversation()
 
 
-@app.get(
-    "/api/v1.0/consumer/conversation/<conversationId>",
-    operation_id="getConversation",
-    summary="Read a conversation as it stands now",
-    responses={
-        200: {
-            "description": "The conversation (an expired one shows closed, reason timeout).",
-            "content": {"application/json": {"model": ConversationView}},
-        },
-        **error_answers(
-            HTTPStatus.BAD_REQUEST,
-            HTTPStatus.NOT_FOUND,
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            HTTPStatus.SERVICE_UNAVAILABLE,
-        ),
-    },
-)
-def read_conversation(conversationId: ConversationIdPath) -> Response[ConversationView]:
-    conversation_id = checked_conversation_id(conversationId)
+def read_conversation(call: Call[None, None]) -> Answer:
+    conversation_id = call.path["conversationId"]
     logger.append_keys(conversation_id=conversation_id)
-    conversation = get_conversation(caller(app), conversation_id)
-    return Response(status_code=200, content_type="application/json", body=ConversationView.of(conversation))
+    return Answer(200, ConversationView.of(get_conversation(call.tenant, conversation_id)))
+
+
+endpoint = Endpoint(
+    Operation(
+        "GET",
+        f"{CONSUMER}/conversation/{{conversationId}}",
+        "getConversation",
+        "Read a conversation as it stands now",
+        tag="consumer",
+        handler=read_conversation,
+        answers={
+            200: Documented(
+                "The conversation (an expired one shows closed, reason timeout).",
+                ConversationView,
+                {
+                    "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+                    "status": "open",
+                    "isActive": True,
+                    "customerid": "jdoe123",
+                    "contactId": "5b1d2c3e-8f4a-4b6c-9d7e-0f1a2b3c4d5e",
+                    "contactMatch": "matched",
+                    "createdAt": "2026-11-18T11:06:40.000Z",
+                    "expiresAt": "2026-11-19T11:06:40.000Z",
+                    "closedAt": None,
+                    "closeReason": None,
+                    "conversationcontext": {"productname": {"value": "XBox", "isDisplayable": True}},
+                },
+            )
+        },
+        problems=(),
+        path_parameters={"conversationId": CONVERSATION_ID},
+    )
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(app, event, context)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return endpoint(event)

@@ -31,12 +31,12 @@ def test_create_get_close_and_create_again(send: Send) -> None:
 def test_invalid_create_is_a_json_400_naming_the_field(send: Send) -> None:
     answer = send("POST", CREATE, {"customercontext": {"email": "not-an-email"}})
     assert answer.status == 400
-    assert answer.body["error"]["details"][0]["field"] == "customercontext.email"
+    assert answer.body["errors"][0]["field"] == "customercontext.email"
 
 
 def test_no_token_is_a_json_401(send: Send) -> None:
     answer = send("POST", CREATE, {}, tenant=None)
-    assert answer.status == 401 and answer.body["error"]["code"] == "unauthorized"
+    assert answer.status == 401 and answer.body["code"] == "unauthorized"
 
 
 def test_64_concurrent_http_creates_per_customer_share_one_conversation(send: Send) -> None:

@@ -3,6 +3,7 @@ its scripts served by the dev server itself (node_modules/swagger-ui-dist; this 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -12,11 +13,12 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium")
+DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text(encoding="utf-8"))
+# operationId -> (its tag, its path): Swagger UI groups operations by tag.
 OPERATIONS = {
-    "createConversation": "/api/v1.0/consumer/conversations/create",
-    "createConversationAlias": "/api/v1.0/consumer/conversation/create",
-    "sendActivity": "/api/v1.0/consumer/conversation/{conversationId}",
-    "getConversation": "/api/v1.0/consumer/conversation/{conversationId}",
+    operation["operationId"]: (operation["tags"][0], path)
+    for path, item in DOCUMENT["paths"].items()
+    for operation in item.values()
 }
 
 
@@ -58,6 +60,6 @@ def rendered_dom(url: str, profile: Path) -> str:
 def test_swagger_ui_shows_every_operation_with_its_path(dev_server: str, tmp_path: Path) -> None:
     dom = rendered_dom(f"{dev_server}/docs", tmp_path / "profile")
     assert "Messaging API" in dom
-    for operation_id, path in OPERATIONS.items():
-        assert f'id="operations-default-{operation_id}"' in dom, operation_id
+    for operation_id, (tag, path) in OPERATIONS.items():
+        assert f'id="operations-{tag}-{operation_id}"' in dom, operation_id
         assert f'data-path="{path}"' in dom, path

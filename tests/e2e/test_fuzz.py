@@ -2,7 +2,7 @@
 schema-violating, sent with a valid bearer token to the dev server that `python -m local.dev_server` runs.
 
 Every answer: no 5xx, a documented status code, a body matching its documented schema; every error is the
-contract's JSON `{"error": {"code", "message", "details"}}`, and a rejected request names its fields.
+contract's RFC 9457 problem document (application/problem+json), and a rejected request names its fields.
 Deterministic: Hypothesis is derandomized and keeps no example database, so every run sends the same cases.
 """
 
@@ -79,23 +79,25 @@ def _sent_names(body: object) -> set[str]:
 
 
 def contract_error_shape(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Case) -> None:
-    """Every error is JSON in the contract's shape; a rejected request names fields of this API."""
+    """Every error is a problem document; a rejected request names fields of this API."""
     if response.status_code < 400:
         return
     content_type = response.headers.get("content-type", [""])[0]
-    assert content_type.startswith("application/json"), f"{response.status_code} is not JSON: {content_type}"
+    assert content_type == "application/problem+json", (
+        f"{response.status_code} is not a problem: {content_type}"
+    )
     document = json.loads(response.content)
-    assert set(document) == {"error"}, document
-    error = document["error"]
-    assert {"code", "message", "details"} <= set(error), document
-    assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"], document
-    assert isinstance(error["details"], list), document
-    for detail in error["details"]:
+    assert {"type", "title", "status", "detail", "code"} <= set(document), document
+    assert document["status"] == response.status_code, document
+    assert isinstance(document["code"], str) and isinstance(document["detail"], str), document
+    errors = document.get("errors", [])
+    assert isinstance(errors, list) and len(errors) <= 20, document
+    for detail in errors:
         assert all(isinstance(detail.get(key), str) and detail[key] for key in ("field", "code", "message"))
     if response.status_code in NAMES_FIELDS:
-        assert error["details"], f"{response.status_code} names no field: {document}"
+        assert errors, f"{response.status_code} names no field: {document}"
         sent = _sent_names(case.body)
-        for detail in error["details"]:
+        for detail in errors:
             field = detail["field"].removesuffix(" (key)")
             # A sent key may itself hold dots ("3.FM"): then the whole path is that key.
             named = field.split(".")[0] in DECLARED_FIELDS | sent or any(

@@ -20,7 +20,7 @@ CONVERSATION = "/api/v1.0/consumer/conversation/"
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])
 def test_a_method_no_route_serves_is_a_json_405_not_an_html_501(send: Send, method: str) -> None:
     answer = send(method, CREATE)
-    assert answer.status == 405 and answer.body["error"]["code"] == "method_not_allowed"
+    assert answer.status == 405 and answer.body["code"] == "method_not_allowed"
     assert answer.headers["allow"] == "POST"
 
 
@@ -33,7 +33,7 @@ def test_a_json_array_body_is_a_400_not_its_first_element(send: Send, operation:
         path, body = CONVERSATION + conversation_id, [{"type": "endOfConversation"}]
     answer = send("POST", path, body)
     assert answer.status == 400
-    assert answer.body["error"]["details"][0]["field"] == "body"
+    assert answer.body["errors"][0]["field"] == "body"
 
 
 def test_a_body_of_only_whitespace_is_malformed_json(dev_server: str) -> None:
@@ -46,4 +46,4 @@ def test_a_body_of_only_whitespace_is_malformed_json(dev_server: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as answer:
         urllib.request.urlopen(request, timeout=30)
     assert answer.value.code == 400
-    assert json.loads(answer.value.read())["error"]["code"] == "malformed_json"
+    assert json.loads(answer.value.read())["code"] == "malformed_json"

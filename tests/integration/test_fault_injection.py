@@ -118,7 +118,7 @@ def verdict(call: Call) -> str:
     if document is None or "Traceback" in call.body:
         return "wrong"
     if call.status == 503:
-        busy = document.get("error", {}).get("code") == "service_unavailable" and call.retry_after
+        busy = document.get("code") == "service_unavailable" and call.retry_after
         return "busy" if busy else "wrong"
     match call.action, call.status:
         case "create", 201 | 200:
@@ -126,7 +126,7 @@ def verdict(call: Call) -> str:
         case "close", 200:
             ok = document.get("conversationId") == call.target and document.get("status") == "closed"
         case "close_unknown", 404:
-            ok = document.get("error", {}).get("code") == "conversation_not_found"
+            ok = document.get("code") == "conversation_not_found"
         case _:
             ok = False
     return "correct" if ok else "wrong"
@@ -218,7 +218,7 @@ def test_a_create_answers_503_with_retry_after_while_dynamodb_keeps_failing(faul
     # When a create arrives
     status, raw, retry_after = send(create, api_event("POST", CREATE, body))
     # Then it answers 503 service_unavailable with Retry-After, after retrying
-    assert (status, json.loads(raw)["error"]["code"], retry_after) == (503, "service_unavailable", "1")
+    assert (status, json.loads(raw)["code"], retry_after) == (503, "service_unavailable", "1")
     assert len(injector.sends) > 1
     # And once DynamoDB recovers the same request answers (200 when a lost answer had in fact written it)
     injector.enabled = False
@@ -241,7 +241,7 @@ def test_a_close_answers_503_with_retry_after_while_dynamodb_keeps_failing(
     # When the customer ends it
     status, raw, retry_after = send(close, close_event(conversation_id, "tenant-a"))
     # Then the close answers 503 with Retry-After, and storage stays consistent either way
-    assert (status, json.loads(raw)["error"]["code"], retry_after) == (503, "service_unavailable", "1")
+    assert (status, json.loads(raw)["code"], retry_after) == (503, "service_unavailable", "1")
     storage = read_storage(dynamodb_endpoint, local_env)
     assert broken_invariants(storage, time.time_ns() // 1_000_000) == []
     # And once DynamoDB recovers the close answers 200

@@ -31,10 +31,10 @@ def echoed(answer: Answer) -> dict[str, Any]:
 
 def assert_error(answer: Answer, status: int, code: str) -> None:
     assert answer.status == status
-    assert answer.headers["content-type"] == "application/json"
-    error = answer.json()["error"]
-    assert (error["code"], error["details"]) == (code, [])
-    assert error["message"]
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert (problem["status"], problem["code"], problem["type"]) == (status, code, f"/docs/errors#{code}")
+    assert problem["detail"]
 
 
 def test_a_request_reaches_its_function_with_path_parameters_and_claims(local_api: DevServer) -> None:

@@ -12,9 +12,9 @@ from tests.harness import REPO
 UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 
 
-def test_the_functions_import_our_package_pydantic_and_powertools() -> None:
+def test_the_functions_import_our_package_pydantic_and_powertools_logging() -> None:
     modules = set(imported_modules())
-    assert {"messaging.create_conversation", "pydantic", "aws_lambda_powertools.event_handler"} <= modules
+    assert {"messaging.create_conversation", "pydantic", "aws_lambda_powertools.logging"} <= modules
 
 
 def test_modules_in_the_layer_get_unchecked_hash_bytecode(tmp_path: Path) -> None:

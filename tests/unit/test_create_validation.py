@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from messaging.api_models import MAX_BODY_BYTES
+from messaging.http.limits import MAX_BODY_BYTES
 from tests.unit.conftest import CreateCall
 
 FOUR_BYTE_CHAR = "😀"  # 1 character, 4 bytes in UTF-8
 
 
 def _fields(body: dict[str, Any]) -> list[str]:
-    return [detail["field"] for detail in body["error"]["details"]]
+    return [detail["field"] for detail in body["errors"]]
 
 
 ACCEPTED_AT_THE_LIMIT = {
@@ -101,14 +101,14 @@ REJECTED = {
 def test_broken_rule_is_a_400_naming_the_field(create: CreateCall, body: Any, field: str) -> None:
     answer = create(body)
     assert answer.status == 400
-    assert answer.body["error"]["code"] == "validation_failed"
+    assert answer.body["code"] == "validation_failed"
     assert field in _fields(answer.body)
-    assert all(detail["message"] for detail in answer.body["error"]["details"])
+    assert all(detail["message"] for detail in answer.body["errors"])
 
 
 def test_limit_is_named_in_the_message(create: CreateCall) -> None:
     answer = create({"customercontext": {"customerid": "c" * 201}})
-    assert "200" in answer.body["error"]["details"][0]["message"]
+    assert "200" in answer.body["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -125,15 +125,15 @@ def test_limit_is_named_in_the_message(create: CreateCall) -> None:
 def test_malformed_json_is_a_400_that_says_where(create: CreateCall, raw: bytes, says: str) -> None:
     answer = create(raw)
     assert answer.status == 400
-    assert answer.body["error"]["code"] == "malformed_json"
-    assert says in answer.body["error"]["message"]
+    assert answer.body["code"] == "malformed_json"
+    assert says in answer.body["detail"]
 
 
 def test_body_over_the_cap_is_413(create: CreateCall) -> None:
     body = json.dumps({"startmessage": {"message": "m"}, "pad": " " * MAX_BODY_BYTES})
     answer = create(body)
     assert answer.status == 413
-    assert answer.body["error"]["code"] == "payload_too_large"
+    assert answer.body["code"] == "payload_too_large"
 
 
 def test_body_at_the_cap_is_parsed(create: CreateCall) -> None:
@@ -147,7 +147,7 @@ def test_body_at_the_cap_is_parsed(create: CreateCall) -> None:
 def test_body_that_is_not_json_is_415(create: CreateCall, content_type: str) -> None:
     answer = create(b"customerid=1", headers={"content-type": content_type})
     assert answer.status == 415
-    assert answer.body["error"]["code"] == "unsupported_media_type"
+    assert answer.body["code"] == "unsupported_media_type"
 
 
 def test_json_with_charset_is_accepted(create: CreateCall) -> None:
@@ -162,4 +162,4 @@ def test_context_keys_that_look_like_locations_are_named_as_sent(create: CreateC
 def test_a_body_that_is_not_utf8_is_a_400(create: CreateCall) -> None:
     # API Gateway sends a body that is not UTF-8 text base64-encoded
     answer = create(b'{"customercontext": "\xff\xfe"}')
-    assert (answer.status, answer.body["error"]["code"]) == (400, "malformed_json")
+    assert (answer.status, answer.body["code"]) == (400, "malformed_json")

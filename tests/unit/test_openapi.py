@@ -51,15 +51,12 @@ def test_it_documents_every_operation_under_its_title_and_the_project_s_version(
     }
 
 
-def test_every_operation_requires_a_bearer_token() -> None:
-    assert DOCUMENT["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": DOCUMENT["components"]["securitySchemes"]["bearerAuth"]["description"],
-    }
-    assert DOCUMENT["security"] == [{"bearerAuth": []}]
-    assert all("401" in operation["responses"] for operation in OPERATIONS.values())
+def test_every_operation_requires_a_bearer_token_with_the_route_s_scope() -> None:
+    scheme = DOCUMENT["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    for operation_id, operation in OPERATIONS.items():
+        assert operation["security"] == [{"bearerAuth": ["messaging/conversations"]}], operation_id
+        assert {"401", "403"} <= set(operation["responses"]), operation_id
 
 
 def test_no_operation_documents_the_422_this_api_never_sends() -> None:
@@ -68,18 +65,52 @@ def test_no_operation_documents_the_422_this_api_never_sends() -> None:
 
 
 EXPECTED_ANSWERS = {
-    "createConversation": {"200", "201", "400", "401", "409", "413", "415", "500", "503"},
-    "createConversationAlias": {"200", "201", "400", "401", "409", "413", "415", "500", "503"},
-    "sendActivity": {"200", "400", "401", "404", "413", "415", "500", "503"},
-    "getConversation": {"200", "400", "401", "404", "500", "503"},
+    "createConversation": {"200", "201", "400", "401", "403", "409", "413", "415", "500", "503"},
+    "createConversationAlias": {"200", "201", "400", "401", "403", "409", "413", "415", "500", "503"},
+    "sendActivity": {"200", "400", "401", "403", "404", "413", "415", "500", "503"},
+    "getConversation": {"200", "400", "401", "403", "404", "500", "503"},
 }
 
 
 @pytest.mark.parametrize("operation_id", sorted(EXPECTED_ANSWERS))
-def test_every_operation_documents_its_answers_errors_in_the_contract_s_shape(operation_id: str) -> None:
+def test_every_operation_documents_its_answers_and_errors_as_problem_details(operation_id: str) -> None:
     responses = OPERATIONS[operation_id]["responses"]
-    assert EXPECTED_ANSWERS[operation_id] <= set(responses)
+    assert set(responses) == EXPECTED_ANSWERS[operation_id]
     for status, answer in responses.items():
         if int(status) >= 400:
-            schema = json.dumps(answer["content"]["application/json"]["schema"])
-            assert '"#/components/schemas/ErrorResponse"' in schema, status
+            media = answer["content"]["application/problem+json"]
+            assert media["schema"] == {"$ref": "#/components/schemas/Problem"}, status
+            assert all(example["value"]["status"] == int(status) for example in media["examples"].values())
+        else:
+            assert "example" in answer["content"]["application/json"], status
+
+
+@pytest.mark.parametrize("operation_id", sorted(EXPECTED_ANSWERS))
+def test_every_operation_has_a_tag_a_summary_and_a_worked_example(operation_id: str) -> None:
+    operation = OPERATIONS[operation_id]
+    assert operation["tags"] and operation["summary"]
+    if "requestBody" in operation:
+        assert "example" in operation["requestBody"]["content"]["application/json"]
+
+
+def test_create_links_its_conversation_id_to_the_operations_that_take_it() -> None:
+    for status in ("200", "201"):
+        links = OPERATIONS["createConversation"]["responses"][status]["links"]
+        assert {link["operationId"] for link in links.values()} >= {"getConversation", "sendActivity"}
+        for link in links.values():
+            assert link["operationId"] in OPERATIONS
+            assert link["parameters"] == {"conversationId": "$response.body#/conversationId"}
+
+
+def test_the_rules_the_models_enforce_are_in_the_schemas() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    customer = schemas["CustomerContext"]["properties"]
+    email = next(s for s in customer["email"]["anyOf"] if s["type"] == "string")
+    phone = next(s for s in customer["phonenumber"]["anyOf"] if s["type"] == "string")
+    assert email["maxLength"] == 200 and email["pattern"].startswith("^")
+    assert phone["pattern"] and phone["maxLength"] == 200
+    context = schemas["CreateConversationRequest"]["properties"]["conversationcontext"]["anyOf"][0]
+    assert context["maxProperties"] == 100
+    activity_type = schemas["Activity"]["properties"]["type"]
+    assert activity_type.get("enum", [activity_type.get("const")]) == ["endOfConversation"]
+    assert schemas["Problem"]["properties"]["errors"]["maxItems"] == 20

@@ -93,7 +93,8 @@ def test_the_api_requires_the_jwt_authorizer_by_default_and_is_throttled_and_log
     assert "DestinationArn" in api["AccessLogSettings"]
     for function in FUNCTIONS.values():
         for event in function["Properties"].get("Events", {}).values():
-            assert "Auth" not in event["Properties"], "no route may opt out of the authorizer"
+            # A route may name its scopes; none may name another authorizer (or NONE) and opt out.
+            assert set(event["Properties"].get("Auth", {})) <= {"AuthorizationScopes"}
 
 
 def test_the_local_only_unverified_token_switch_is_never_set_by_the_template() -> None:
@@ -127,12 +128,22 @@ def test_alarms_watch_5xx_throttles_the_stream_consumer_and_its_failure_queue() 
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 
-def test_a_required_scope_is_an_optional_parameter_of_the_authorizer() -> None:
-    api = RESOURCES["MessagingApi"]["Properties"]
-    authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
-    scope = {"Fn::If": ["HasRequiredScope", {"Ref": "RequiredScope"}, {"Ref": "AWS::NoValue"}]}
-    assert authorizer["AuthorizationScopes"] == [scope]
-    assert TEMPLATE["Parameters"]["RequiredScope"]["Default"] == ""
-    assert TEMPLATE["Conditions"]["HasRequiredScope"] == {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": "RequiredScope"}, ""]}]
+def test_every_consumer_route_requires_the_consumer_scope() -> None:
+    assert TEMPLATE["Parameters"]["ConsumerScope"]["Default"] == "messaging/conversations"
+    routes = [
+        event["Properties"]
+        for function in FUNCTIONS.values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and event["Properties"]["Path"].startswith("/api/v1.0/consumer/")
+    ]
+    assert routes
+    assert all(route["Auth"]["AuthorizationScopes"] == [{"Ref": "ConsumerScope"}] for route in routes)
+
+
+def test_the_tenant_is_one_claim_named_by_a_parameter_and_logged_as_such() -> None:
+    assert TEMPLATE["Parameters"]["TenantClaim"]["Default"] == "client_id"
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["TENANT_CLAIM"] == {
+        "Ref": "TenantClaim"
     }
+    log_format = RESOURCES["MessagingApi"]["Properties"]["AccessLogSettings"]["Format"]["Fn::Sub"]
+    assert '"tenant":"$context.authorizer.claims.${TenantClaim}"' in log_format

@@ -1,12 +1,15 @@
-"""The tenant is the calling OAuth client; the unverified fallback exists only under `sam local`."""
+"""The tenant is the value of ONE claim (TenantClaim, default client_id): no other claim stands in for it, and
+a value no key can safely hold is refused. The unverified token fallback exists only under `sam local`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from local.token import mint_token
 from messaging.errors import Unauthenticated
-from messaging.tenant import claims_of, tenant_from_claims
+from messaging.http.claims import claims_of, tenant_from_claims
 from tests.harness import CREATE, api_event
 
 
@@ -19,16 +22,16 @@ def _without_authorizer(header_name: str = "authorization") -> dict[str, object]
 
 
 def test_claims_come_from_the_authorizer_block() -> None:
-    assert tenant_from_claims(claims_of(api_event("POST", CREATE, {}, tenant="acme"))).id == "acme"
+    claims = claims_of(api_event("POST", CREATE, {}, tenant="acme"))
+    assert tenant_from_claims(claims, "client_id").id == "acme"
 
 
 def test_without_authorizer_block_outside_sam_local_there_are_no_claims(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
-    event = _without_authorizer()
     with pytest.raises(Unauthenticated):
-        tenant_from_claims(claims_of(event))
+        tenant_from_claims(claims_of(_without_authorizer()), "client_id")
 
 
 @pytest.mark.parametrize("header_name", ["authorization", "Authorization", "AUTHORIZATION"])
@@ -36,9 +39,47 @@ def test_under_sam_local_the_bearer_token_names_the_tenant_whatever_the_header_c
     monkeypatch: pytest.MonkeyPatch, header_name: str
 ) -> None:
     monkeypatch.setenv("AWS_SAM_LOCAL", "true")
-    assert tenant_from_claims(claims_of(_without_authorizer(header_name))).id == "acme"
+    assert tenant_from_claims(claims_of(_without_authorizer(header_name)), "client_id").id == "acme"
 
 
-def test_a_long_tenant_claim_is_refused() -> None:
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"azp": "acme"},
+        {"sub": "acme"},
+        {"appid": "acme"},
+        {"client_id": "", "sub": "acme"},
+        {"client_id": "   ", "azp": "acme"},
+        {"client_id": 42},
+        {"client_id": ["acme"]},
+    ],
+    ids=["azp only", "sub only", "appid only", "empty client_id", "blank client_id", "number", "list"],
+)
+def test_no_other_claim_stands_in_for_the_tenant_claim(claims: dict[str, Any]) -> None:
     with pytest.raises(Unauthenticated):
-        tenant_from_claims({"client_id": "x" * 257})
+        tenant_from_claims(claims, "client_id")
+
+
+def test_the_tenant_claim_is_the_one_the_deployment_names() -> None:
+    claims = {"client_id": "not-this", "tenant_id": "acme"}
+    assert tenant_from_claims(claims, "tenant_id").id == "acme"
+    with pytest.raises(Unauthenticated):
+        tenant_from_claims({"client_id": "acme"}, "tenant_id")
+
+
+def test_a_tenant_of_256_characters_is_accepted_and_257_refused() -> None:
+    assert tenant_from_claims({"client_id": "x" * 256}, "client_id").id == "x" * 256
+    with pytest.raises(Unauthenticated):
+        tenant_from_claims({"client_id": "x" * 257}, "client_id")
+
+
+@pytest.mark.parametrize(
+    "tenant", ["\ud800s", "a\udfffb", "ac\x00me", "acme\n", "a\x1bb", "a\x7fb", "a\x85b"], ids=repr
+)
+def test_a_tenant_that_is_not_valid_utf8_or_holds_control_characters_is_refused(tenant: str) -> None:
+    with pytest.raises(Unauthenticated):
+        tenant_from_claims({"client_id": tenant}, "client_id")
+
+
+def test_a_tenant_with_any_printable_unicode_is_accepted() -> None:
+    assert tenant_from_claims({"client_id": "acme-é-😀 #%"}, "client_id").id == "acme-é-😀 #%"

@@ -16,6 +16,7 @@ class Settings:
     conversation_timeout_ms: int
     retention_seconds: int  # 0 keeps conversation records forever
     idempotency_window_seconds: int
+    tenant_claim: str
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Settings:
@@ -26,6 +27,7 @@ class Settings:
             conversation_timeout_ms=int(env.get("CONVERSATION_TIMEOUT_MINUTES", "1440")) * 60_000,
             retention_seconds=int(env.get("RETENTION_DAYS", "90")) * 86_400,
             idempotency_window_seconds=int(env.get("IDEMPOTENCY_WINDOW_MINUTES", "60")) * 60,
+            tenant_claim=env.get("TENANT_CLAIM") or "client_id",
         )
 
 

@@ -1,4 +1,4 @@
-"""Domain errors. The use cases raise these; `http_errors` alone turns them into HTTP answers."""
+"""Domain errors. The use cases raise these; `messaging.http.errors` alone turns them into HTTP answers."""
 
 from __future__ import annotations
 

@@ -46,6 +46,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "invalid_continuation_token": ProblemType(
         400, "Invalid continuation token", "The ContinuationToken was not issued for this query and caller."
     ),
+    "bad_request": ProblemType(400, "Bad request", "The HTTP request itself is malformed (its framing)."),
     "unauthorized": ProblemType(
         401, "Not authenticated", "No bearer token, or a token without a usable tenant claim."
     ),
@@ -78,6 +79,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     ),
     "conversation_ended": ProblemType(
         409, "The conversation has ended", "Messages are not accepted in wrapup or closed."
+    ),
+    "length_required": ProblemType(
+        411, "Length required", "Send a Content-Length; chunked bodies are refused."
     ),
     "payload_too_large": ProblemType(413, "Body too large", "The body is over the API's size cap."),
     "unsupported_media_type": ProblemType(

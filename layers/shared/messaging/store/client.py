@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -23,5 +23,8 @@ CLIENT_CONFIG = Config(
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    # The endpoint comes from AWS_ENDPOINT_URL_DYNAMODB when set (DynamoDB Local), as boto3 reads it itself.
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+    # botocore's session directly, not boto3's: boto3 adds its resource and s3transfer layers to every cold
+    # start and we use neither. The endpoint comes from AWS_ENDPOINT_URL_DYNAMODB when set (DynamoDB Local),
+    # the region from AWS_REGION/AWS_DEFAULT_REGION, as botocore reads them itself.
+    client = botocore.session.get_session().create_client("dynamodb", config=CLIENT_CONFIG)
+    return cast("DynamoDBClient", client)

@@ -1,30 +1,45 @@
-"""Who is calling: the tenant is the OAuth client the JWT authorizer admitted (CONTRACT.md)."""
+"""Who is calling: the tenant is the value of ONE claim of the token the JWT authorizer admitted.
+
+No fallback chain (CONTRACT.md, "Who is calling"): a token without that claim is no tenant, even if it
+carries a `sub` (an end user's token) or an `azp` (a single-page app's). The claim is named by the template
+parameter TenantClaim (env TENANT_CLAIM, default client_id).
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from messaging.config import settings
 from messaging.domain import Tenant
 from messaging.errors import Unauthenticated
+from messaging.http.limits import MAX_TENANT_LENGTH
+from messaging.observability import logger
 
-TENANT_CLAIMS = ("client_id", "azp", "appid", "sub")
-MAX_TENANT_LENGTH = 256  # keeps every key under DynamoDB's 2048-byte partition key limit
+
+def caller(event: Mapping[str, Any]) -> Tenant:
+    tenant = tenant_from_claims(claims_of(event), settings().tenant_claim)
+    logger.append_keys(tenant=tenant.id)  # a client id, not personal data: on every later log line
+    return tenant
 
 
-def tenant_from_claims(claims: Mapping[str, Any] | None) -> Tenant:
-    for name in TENANT_CLAIMS:
-        value = (claims or {}).get(name)
-        if isinstance(value, str) and value.strip():
-            if len(value) > MAX_TENANT_LENGTH:
-                raise Unauthenticated(
-                    f"the token's {name} claim is longer than {MAX_TENANT_LENGTH} characters"
-                )
-            return Tenant(value)
-    raise Unauthenticated("the token carries no tenant claim (client_id, azp, appid or sub)")
+def tenant_from_claims(claims: Mapping[str, Any] | None, claim: str) -> Tenant:
+    value = (claims or {}).get(claim)
+    if not isinstance(value, str) or not value.strip():
+        raise Unauthenticated(f"the token carries no {claim} claim (the tenant)")
+    if len(value) > MAX_TENANT_LENGTH:
+        raise Unauthenticated(f"the token's {claim} claim is longer than {MAX_TENANT_LENGTH} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unauthenticated(f"the token's {claim} claim is not valid UTF-8 text") from None
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise Unauthenticated(f"the token's {claim} claim holds control characters")
+    return Tenant(value)
 
 
 def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

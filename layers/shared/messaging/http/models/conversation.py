@@ -1,60 +1,19 @@
-"""API models of the conversation endpoint: the activity that ends a conversation, and the views returned."""
+"""The conversation endpoints' models: the path's id, the activity that ends a conversation, the views."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.conversation_ids import is_conversation_id
 from messaging.domain import ClosedConversation, Conversation, ConversationStatus
 from messaging.errors import InvalidRequest
+from messaging.http.endpoint import PathParameter
+from messaging.http.models.fields import CONVERSATION_ID_PATTERN
 
-CONVERSATION_ID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 END_OF_CONVERSATION = "endOfConversation"
-SUPPORTED_ACTIVITIES = (END_OF_CONVERSATION,)
-
-
-class ConversationReference(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-    id: Annotated[str | None, Field(description="Must equal the path's conversationId when present.")] = None
-
-
-class Activity(BaseModel):
-    # Bot Framework activities carry many more fields (from, timestamp, locale…): accepted and ignored.
-    model_config = ConfigDict(extra="ignore", strict=True)
-    type: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=100),
-        Field(description="Activity type. Served: endOfConversation (closes the conversation)."),
-    ]
-    channelId: Annotated[
-        Annotated[str, StringConstraints(max_length=200)] | None,
-        Field(description="The channel the activity came from; stored with the closed conversation."),
-    ] = None
-    conversation: Annotated[
-        ConversationReference | None, Field(description="The conversation addressed.")
-    ] = None
-
-
-# Documented only: checked_conversation_id answers a malformed id itself (400 malformed_conversation_id).
-ConversationIdPath = Annotated[
-    str,
-    Path(
-        description="The conversation's id: a UUID (lower case as returned; upper case accepted).",
-        json_schema_extra={"pattern": CONVERSATION_ID_PATTERN},
-    ),
-]
-
-
-def iso_time(epoch_ms: int | None) -> str | None:
-    if epoch_ms is None:
-        return None
-    return (
-        datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
 
 
 def checked_conversation_id(conversation_id: str) -> str:
@@ -66,30 +25,66 @@ def checked_conversation_id(conversation_id: str) -> str:
     return normalized
 
 
-def end_of_conversation_channel(conversation_id: str, activity: Activity) -> str | None:
-    """Checks the activity is the served one, addressed to this conversation; returns its channelId."""
-    if activity.type != END_OF_CONVERSATION:
-        raise InvalidRequest(
-            "unsupported_activity",
-            f"activity type {activity.type!r} is not served; "
-            f"supported types: {', '.join(SUPPORTED_ACTIVITIES)}",
-            ("type",),
-        )
-    addressed = activity.conversation.id if activity.conversation else None
-    if addressed is not None and addressed.lower() != conversation_id:
-        raise InvalidRequest(
-            "conversation_mismatch",
-            "conversation.id must equal the conversationId in the path",
-            ("conversation.id",),
-        )
-    return activity.channelId
+CONVERSATION_ID = PathParameter(
+    description="The conversation's id: a UUID (lower case as returned; upper case accepted).",
+    schema={"type": "string", "pattern": CONVERSATION_ID_PATTERN},
+    parse=checked_conversation_id,
+    example="0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+    problems=("malformed_conversation_id", "conversation_not_found"),
+)
+
+
+class ConversationReference(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    id: Annotated[
+        str | None, Field(max_length=200, description="Must equal the path's conversationId when present.")
+    ] = None
+
+
+class Activity(BaseModel):
+    # Bot Framework activities carry many more fields (from, timestamp, locale…): accepted and ignored.
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Annotated[
+        Literal["endOfConversation"],
+        Field(description="Activity type. endOfConversation ends the conversation."),
+    ]
+    channelId: Annotated[
+        str | None,
+        Field(
+            max_length=200, description="The channel the activity came from; stored with the conversation."
+        ),
+    ] = None
+    conversation: Annotated[
+        ConversationReference | None, Field(description="The conversation addressed.")
+    ] = None
+
+    def channel_for(self, conversation_id: str) -> str | None:
+        """Checks the activity is addressed to this conversation; returns its channelId."""
+        addressed = self.conversation.id if self.conversation else None
+        if addressed is not None and addressed.lower() != conversation_id:
+            raise InvalidRequest(
+                "conversation_mismatch",
+                "conversation.id must equal the conversationId in the path",
+                ("conversation.id",),
+            )
+        return self.channelId
+
+
+def iso_time(epoch_ms: int | None) -> str | None:
+    if epoch_ms is None:
+        return None
+    return (
+        datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 class ClosedConversationResponse(BaseModel):
     conversationId: str
     status: Literal["closed"] = "closed"
     closedAt: Annotated[str, Field(description="When it closed (ISO 8601, UTC).")]
-    closeReason: Annotated[str, Field(description="customer, timeout or representative.")]
+    closeReason: Annotated[
+        Literal["customer", "timeout", "representative"], Field(description="Who or what ended it.")
+    ]
     messageId: Annotated[str, Field(description="Epoch-milliseconds id of the closing activity.")]
 
     @classmethod
@@ -104,15 +99,18 @@ class ClosedConversationResponse(BaseModel):
 
 class ConversationView(BaseModel):
     conversationId: str
-    status: Annotated[str, Field(description="open until closed.")]
+    status: Annotated[Literal["open", "closed"], Field(description="open until closed.")]
     isActive: bool
     customerid: str | None
     contactId: str | None
-    contactMatch: Annotated[str, Field(description="matched, created, ambiguous or none.")]
+    contactMatch: Annotated[
+        Literal["matched", "created", "ambiguous", "none"],
+        Field(description="How record identification ended."),
+    ]
     createdAt: str
     expiresAt: str
     closedAt: str | None
-    closeReason: str | None
+    closeReason: Literal["customer", "timeout", "representative"] | None
     conversationcontext: dict[str, dict[str, Any]]
 
     @classmethod
