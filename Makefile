@@ -13,16 +13,17 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
-.PHONY: help venv sam-venv dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi build sam-e2e bench clean
+.PHONY: help venv sam-venv dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench clean
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
 	@echo "make token CLIENT=<id>   print a local bearer token for tenant <id>"
-	@echo "make test                lint, typecheck, template lint, unit + integration + e2e tests"
+	@echo "make test                lint, typecheck, template lint, API breaking-change check, all tests"
 	@echo "make build               sam build (.aws-sam/build)"
 	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
 	@echo "make bench               benchmark (bench/RESULTS.md)"
 	@echo "make openapi             regenerate openapi.json from the code (a test fails when it is stale)"
+	@echo "make api-diff            fail on breaking changes of openapi.json not declared in README's changelog"
 
 # Progress goes to stderr, so that `TOKEN=$$(make token CLIENT=acme)` captures only the token on a fresh clone.
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
@@ -50,6 +51,11 @@ browser:
 openapi: venv
 	$(PY) -m local.openapi
 
+# Breaking changes of openapi.json since the last v* tag (else the previous commit) must be declared in the
+# README's changelog (local/api_diff.py). API_DIFF_BASE=<rev> compares with another revision, e.g. main.
+api-diff: venv node_modules/.installed
+	$(PY) -m local.api_diff $(if $(API_DIFF_BASE),--base-rev $(API_DIFF_BASE))
+
 dev: venv dynamodb-local
 	$(PY) -m local.dev_server --port $(PORT)
 
@@ -76,7 +82,7 @@ integration: venv dynamodb-local
 e2e: venv dynamodb-local
 	$(PY) -m pytest tests/e2e -q
 
-test: lint typecheck template-lint venv dynamodb-local browser
+test: lint typecheck template-lint api-diff venv dynamodb-local browser
 	$(PY) -m pytest tests -q
 
 build: venv sam-venv
