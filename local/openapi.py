@@ -132,7 +132,7 @@ def _problem_schemas() -> dict[str, Any]:
             "title": "Problem",
             "description": "An RFC 9457 problem document. `code` is the machine-readable kind; `type` "
             "links to its explanation. Extension members: `errors` (field errors), `moreErrors`, and per "
-            "code `status` + `allowedEvents` (invalid_transition) or `conversationId` "
+            "code `conversationStatus` + `allowedEvents` (invalid_transition) or `conversationId` "
             "(customer_has_active_conversation).",
             "type": "object",
             "properties": {

@@ -144,11 +144,25 @@ def function_environment(
         **((globals_.get("Environment") or {}).get("Variables") or {}),
         **((own.get("Environment") or {}).get("Variables") or {}),
     }
-    references = {**PSEUDO_PARAMETERS, **parameter_defaults(template), **parameter_overrides, **table_names}
+    secrets = {name: name for name in resources_of_type(template, "AWS::SecretsManager::Secret")}
+    references = {
+        **PSEUDO_PARAMETERS,
+        **parameter_defaults(template),
+        **parameter_overrides,
+        **table_names,
+        **secrets,
+    }
     return {name: _resolve(value, references, name) for name, value in variables.items()}
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+# A dynamic reference CloudFormation resolves at deploy time; locally, a fixed value per secret.
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:([^:}]+)(?::SecretString)?\}\}")
+
+
+def local_secret(name: str) -> str:
+    """The local stand-in for a generated secret: public, in the repository, trusted by nothing deployed."""
+    return f"local-only-NOT-A-SECRET-{name}-messaging-api-development"
 
 
 def _resolve(value: Any, references: dict[str, str], variable: str) -> str:
@@ -156,7 +170,8 @@ def _resolve(value: Any, references: dict[str, str], variable: str) -> str:
         return _reference(str(value["Ref"]), references, variable)
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         text: str = value["Fn::Sub"]
-        return _SUB_VARIABLE.sub(lambda m: _reference(m.group(1), references, variable), text)
+        resolved = _SUB_VARIABLE.sub(lambda m: _reference(m.group(1), references, variable), text)
+        return _SECRET_REFERENCE.sub(lambda m: local_secret(m.group(1)), resolved)
     if isinstance(value, dict):
         raise TemplateError(f"{variable}: {value} cannot be resolved locally (only !Ref and !Sub are)")
     return _cfn_string(value)

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from local.events import http_api_event, lambda_context
-from local.template import load_template, parameter_defaults
+from local.template import function_environment, load_template, resources_of_type
 from messaging.config import settings
 from messaging.store.client import dynamodb_client
 
@@ -51,17 +51,12 @@ def api_event(
     return http_api_event(method, path, route or path, path_parameters or {}, all_headers, raw, token_claims)
 
 
-def table_environment(table_names: Mapping[str, str], **parameters: str) -> dict[str, str]:
-    defaults = parameter_defaults(TEMPLATE)
-    env = {
-        "CONVERSATIONS_TABLE": table_names["ConversationsTable"],
-        "CONTACTS_TABLE": table_names["ContactsTable"],
-        "IDEMPOTENCY_TABLE": table_names["IdempotencyTable"],
-        "CONVERSATION_TIMEOUT_MINUTES": defaults["ConversationTimeoutMinutes"],
-        "RETENTION_DAYS": defaults["RetentionDays"],
-        "IDEMPOTENCY_WINDOW_MINUTES": defaults["IdempotencyWindowMinutes"],
-    }
-    env.update(parameters)
+def table_environment(table_names: Mapping[str, str], **variables: str) -> dict[str, str]:
+    """The functions' environment as template.yaml's Globals set it (parameter defaults, these tables, the
+    local stand-in secret), with `variables` (environment variable names) overriding."""
+    any_function = next(iter(resources_of_type(TEMPLATE, "AWS::Serverless::Function")))
+    env = function_environment(TEMPLATE, any_function, dict(table_names), {})
+    env.update(variables)
     return env
 
 

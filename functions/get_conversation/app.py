@@ -31,17 +31,20 @@ endpoint = Endpoint(
         handler=read_conversation,
         answers={
             200: Documented(
-                "The conversation (an expired one shows closed, reason timeout).",
+                "The conversation as it stands now: past its deadline, it shows its timeout at once.",
                 ConversationView,
                 {
                     "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
-                    "status": "open",
+                    "status": "active",
                     "isActive": True,
                     "customerid": "jdoe123",
                     "contactId": "5b1d2c3e-8f4a-4b6c-9d7e-0f1a2b3c4d5e",
                     "contactMatch": "matched",
+                    "representative": {"id": "rep-7", "name": "Ana"},
                     "createdAt": "2026-11-18T11:06:40.000Z",
-                    "expiresAt": "2026-11-19T11:06:40.000Z",
+                    "expiresAt": "2026-11-19T11:08:02.000Z",
+                    "endedAt": None,
+                    "endedBy": None,
                     "closedAt": None,
                     "closeReason": None,
                     "conversationcontext": {"productname": {"value": "XBox", "isDisplayable": True}},

@@ -7,27 +7,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from messaging.domain.conversation import Timeouts
+
+_MINUTE_MS = 60_000
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(env.get(name) or default) * _MINUTE_MS
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     conversations_table: str
     contacts_table: str
     idempotency_table: str
-    conversation_timeout_ms: int
+    timeouts: Timeouts
     retention_seconds: int  # 0 keeps conversation records forever
     idempotency_window_seconds: int
     tenant_claim: str
+    id_secret: bytes  # per deployment; keys conversation-id fingerprints and continuation tokens
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Settings:
         return cls(
             conversations_table=env["CONVERSATIONS_TABLE"],
-            contacts_table=env["CONTACTS_TABLE"],
+            contacts_table=env.get("CONTACTS_TABLE", ""),
             idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
-            conversation_timeout_ms=int(env.get("CONVERSATION_TIMEOUT_MINUTES", "1440")) * 60_000,
+            timeouts=Timeouts(
+                open_ms=_minutes(env, "OPEN_TIMEOUT_MINUTES", 1440),
+                active_ms=_minutes(env, "ACTIVE_TIMEOUT_MINUTES", 1440),
+                waiting_ms=_minutes(env, "WAITING_TIMEOUT_MINUTES", 10080),
+                wrapup_ms=_minutes(env, "WRAPUP_TIMEOUT_MINUTES", 60),
+            ),
             retention_seconds=int(env.get("RETENTION_DAYS", "90")) * 86_400,
             idempotency_window_seconds=int(env.get("IDEMPOTENCY_WINDOW_MINUTES", "60")) * 60,
             tenant_claim=env.get("TENANT_CLAIM") or "client_id",
+            id_secret=env["ID_SECRET"].encode("utf-8"),
         )
 
 

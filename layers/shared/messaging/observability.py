@@ -6,33 +6,52 @@ No Powertools Tracer: it adds ~200 ms to a cold start (measured here); Lambda's 
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from messaging.domain import CreateOutcome
+from messaging.domain.conversation import CreateOutcome
 
 logger = Logger()
 metrics = Metrics()
 
+
+class Metric(StrEnum):
+    """Every metric the API emits (EMF, namespace MessagingApi, the service as the only dimension)."""
+
+    CONVERSATIONS_CREATED = "ConversationsCreated"
+    CONVERSATIONS_REUSED = "ConversationsReused"
+    CONVERSATIONS_CLOSED = "ConversationsClosed"
+    CONVERSATIONS_TIMED_OUT = "ConversationsTimedOut"
+    CONVERSATION_EVENTS = "ConversationEvents"
+    CONTACTS_MATCHED = "ContactsMatched"
+    CONTACTS_CREATED = "ContactsCreated"
+    CONTACTS_AMBIGUOUS = "ContactsAmbiguous"
+    VALIDATION_FAILURES = "ValidationFailures"
+    IDEMPOTENT_REPLAYS = "IdempotentReplays"
+
+
 _CONTACT_METRICS = {
-    "matched": "ContactsMatched",
-    "created": "ContactsCreated",
-    "ambiguous": "ContactsAmbiguous",
+    "matched": Metric.CONTACTS_MATCHED,
+    "created": Metric.CONTACTS_CREATED,
+    "ambiguous": Metric.CONTACTS_AMBIGUOUS,
 }
 
 
-def count(name: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+def count(metric: Metric, value: int = 1) -> None:
+    if value:
+        metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=value)
 
 
 def record_create_metrics(outcome: CreateOutcome) -> None:
     """Counts and logs a create's outcome: ids and categories only, never the customer's data."""
     logger.append_keys(conversation_id=outcome.conversation_id)
     if outcome.replayed:
-        count("IdempotentReplays")
+        count(Metric.IDEMPOTENT_REPLAYS)
         logger.info("idempotent replay of a create")
         return
-    count("ConversationsCreated" if outcome.is_new else "ConversationsReused")
+    count(Metric.CONVERSATIONS_CREATED if outcome.is_new else Metric.CONVERSATIONS_REUSED)
     if outcome.contact_match in _CONTACT_METRICS:
         count(_CONTACT_METRICS[outcome.contact_match])
     message = "conversation created" if outcome.is_new else "active conversation returned"

@@ -1,53 +1,73 @@
-"""Builds the use cases with their real DynamoDB store: called once per Lambda environment, at init."""
+"""Builds the use cases with their real DynamoDB stores: called once per Lambda environment, at init."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from messaging.config import settings
-from messaging.conversation_lifecycle import CloseConversation, ExpireConversation, GetConversation
-from messaging.create_conversation import CreateConversation
+from messaging.domain.ids import ConversationIds
 from messaging.store.client import dynamodb_client
-from messaging.store.dynamodb import DynamoDBConversationStore
-from messaging.store.records import DynamoDBConversationRecords
+from messaging.store.conversations import DynamoDBConversations
+from messaging.usecases.create import CreateConversation
+from messaging.usecases.events import ApplyEvent
+from messaging.usecases.reads import GetConversation
 
 if TYPE_CHECKING:
-    from messaging.idempotency import IdempotentCreate
+    from messaging.store.purge import DynamoDBPurge
+    from messaging.usecases.idempotency import IdempotentCreate
+    from messaging.usecases.reads import ListConversations
+    from messaging.usecases.timeouts import SweepTimeouts
 
 
-def conversation_store() -> DynamoDBConversationStore:
+def conversations() -> DynamoDBConversations:
     config = settings()
-    return DynamoDBConversationStore(
+    return DynamoDBConversations(
         dynamodb_client(), config.conversations_table, config.contacts_table, config.retention_seconds
     )
 
 
 def create_conversation() -> IdempotentCreate:
     # Imported here: only the create function pays for Powertools' idempotency utility at cold start.
-    from messaging.idempotency import IdempotentCreate, RetrySafeDynamoDBPersistenceLayer  # noqa: PLC0415
+    from messaging.usecases.idempotency import (  # noqa: PLC0415
+        IdempotentCreate,
+        RetrySafeDynamoDBPersistenceLayer,
+    )
 
     config = settings()
     persistence = RetrySafeDynamoDBPersistenceLayer(
         table_name=config.idempotency_table, boto3_client=dynamodb_client()
     )
-    create = CreateConversation(conversation_store(), config.conversation_timeout_ms)
+    create = CreateConversation(conversations(), ConversationIds(config.id_secret), config.timeouts)
     return IdempotentCreate(create, persistence, config.idempotency_window_seconds)
 
 
-def conversation_records() -> DynamoDBConversationRecords:
-    config = settings()
-    return DynamoDBConversationRecords(
-        dynamodb_client(), config.conversations_table, config.retention_seconds
-    )
-
-
-def close_conversation() -> CloseConversation:
-    return CloseConversation(conversation_records())
+def apply_event() -> ApplyEvent:
+    return ApplyEvent(conversations(), settings().timeouts)
 
 
 def get_conversation() -> GetConversation:
-    return GetConversation(conversation_records())
+    return GetConversation(conversations())
 
 
-def expire_conversation() -> ExpireConversation:
-    return ExpireConversation(conversation_records())
+def list_conversations() -> ListConversations:
+    from messaging.store.lists import DynamoDBConversationLists  # noqa: PLC0415 - the list functions' own
+    from messaging.usecases.paging import ContinuationTokens  # noqa: PLC0415
+    from messaging.usecases.reads import ListConversations  # noqa: PLC0415
+
+    config = settings()
+    lists = DynamoDBConversationLists(dynamodb_client(), config.conversations_table)
+    return ListConversations(lists, ContinuationTokens(config.id_secret))
+
+
+def sweep_timeouts() -> SweepTimeouts:
+    from messaging.store.lists import DynamoDBDueConversations  # noqa: PLC0415 - the sweeper's own
+    from messaging.usecases.timeouts import SweepTimeouts  # noqa: PLC0415
+
+    due = DynamoDBDueConversations(dynamodb_client(), settings().conversations_table)
+    return SweepTimeouts(due, apply_event())
+
+
+def purge_conversation() -> DynamoDBPurge:
+    from messaging.store.purge import DynamoDBPurge  # noqa: PLC0415 - the purge consumer's own
+
+    return DynamoDBPurge(dynamodb_client(), settings().conversations_table)

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from messaging.config import settings
-from messaging.domain import Tenant
-from messaging.errors import Unauthenticated
+from messaging.domain.errors import Unauthenticated
+from messaging.domain.tenant import Tenant
 from messaging.http.limits import MAX_TENANT_LENGTH
 from messaging.observability import logger
 

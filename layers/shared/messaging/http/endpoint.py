@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
-from messaging.domain import Tenant
+from messaging.domain.tenant import Tenant
 from messaging.http import body as request_body
 from messaging.http.claims import caller
 from messaging.http.errors import answer_for_error, validation_problem

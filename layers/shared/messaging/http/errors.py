@@ -8,16 +8,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from messaging.errors import (
+from messaging.domain.errors import (
+    ConversationEnded,
     ConversationNotFound,
+    CustomerHasActiveConversation,
+    InvalidContinuationToken,
     InvalidRequest,
+    InvalidTransition,
     RequestInProgress,
     StoreBusy,
     Unauthenticated,
 )
 from messaging.http.body import MalformedJson
 from messaging.http.problem import FieldError, problem_answer
-from messaging.observability import count, logger
+from messaging.observability import Metric, count, logger
 
 RETRY_AFTER_SECONDS = "1"
 _VALUE_ERROR_PREFIX = "Value error, "
@@ -27,19 +31,35 @@ _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
 def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one answer per error kind
     match error:
         case MalformedJson():
-            count("ValidationFailures")
+            count(Metric.VALIDATION_FAILURES)
             detail = f"malformed JSON: {error}"
             return problem_answer(
                 "malformed_json", detail, [FieldError("body", "malformed_json", str(error))]
             )
         case InvalidRequest():
-            count("ValidationFailures")
+            count(Metric.VALIDATION_FAILURES)
             errors = [FieldError(field, error.code, error.message) for field in error.fields]
             return problem_answer(error.code, error.message, errors)
         case Unauthenticated():
             return problem_answer("unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"})
         case ConversationNotFound():
             return problem_answer("conversation_not_found", "no such conversation")
+        case InvalidTransition():
+            allowed = ", ".join(error.allowed) or "none"
+            detail = (
+                f"{error.event} does not apply to a conversation in status {error.status} (allows: {allowed})"
+            )
+            return problem_answer(
+                "invalid_transition", detail, conversationStatus=error.status, allowedEvents=error.allowed
+            )
+        case CustomerHasActiveConversation():
+            detail = f"the customer's active conversation is {error.holder}"
+            return problem_answer("customer_has_active_conversation", detail, conversationId=error.holder)
+        case ConversationEnded():
+            return problem_answer("conversation_ended", str(error), conversationStatus=error.status)
+        case InvalidContinuationToken():
+            errors = [FieldError("ContinuationToken", "invalid_continuation_token", str(error))]
+            return problem_answer("invalid_continuation_token", str(error), errors)
         case RequestInProgress():
             detail = "a request with this conversationrequestid is being handled; retry shortly"
             return problem_answer("request_in_progress", detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
@@ -57,7 +77,7 @@ def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one
 
 
 def validation_problem(error: ValidationError) -> dict[str, Any]:
-    count("ValidationFailures")
+    count(Metric.VALIDATION_FAILURES)
     errors = list(field_errors(error.errors(include_url=False, include_input=False)))
     fields = ", ".join(dict.fromkeys(e.field for e in errors[:5]))
     more = ", …" if len({e.field for e in errors}) > 5 else ""

@@ -1,11 +1,15 @@
-"""The small interface the use cases need from storage, and the values that cross it."""
+"""The small interfaces the use cases need from storage, the values that cross them, and their refusals."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from messaging.domain import ActiveLock, Contact, Conversation, Tenant
+from messaging.domain.contact import Contact
+from messaging.domain.conversation import ActiveLock, Conversation, ConversationState
+from messaging.domain.state_machine import Status
+from messaging.domain.tenant import Tenant
+from messaging.store.changes import Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +26,16 @@ class NewConversation:
     """Everything one create writes, in one transaction."""
 
     conversation: Conversation
-    replaced_lock: ActiveLock | None = None  # an expired lock taken over; its conversation closes (timeout)
+    fingerprint: str | None = None  # the customer's (keys the active lock); None without a customerid
+    replaced_lock: ActiveLock | None = None  # a lock whose holder is past its deadline: closed (timeout)
     new_contact: Contact | None = None
     email: str | None = None  # normalized, keys of the new contact
     phone: str | None = None
 
 
 class WriteRejected(Exception):
-    """The transaction lost a race. Carries what was found instead, so the next attempt needs no read."""
+    """The create's transaction lost a race. Carries what was found instead, so the next attempt needs no
+    read."""
 
     def __init__(
         self,
@@ -38,6 +44,7 @@ class WriteRejected(Exception):
         conflict: bool = False,
         lock_checked: bool = False,
         lock: ActiveLock | None = None,
+        holder: ConversationState | None = None,
         email_contact: Contact | None = None,
         phone_contact: Contact | None = None,
     ) -> None:
@@ -46,13 +53,73 @@ class WriteRejected(Exception):
         self.conflict = conflict
         self.lock_checked = lock_checked
         self.lock = lock
+        self.holder = holder  # the replaced lock's holder, when it turned out not to be past its deadline
         self.email_contact = email_contact
         self.phone_contact = phone_contact
 
 
+class ChangeRefused(Exception):
+    """A transition's transaction was cancelled. Either the state was not as assumed (`current` is the
+    stored state; `missing`: there is no such conversation), or it was and the customer's lock is another's:
+    `lock` is that lock, `holder` its holder's state when that turned out not to be past its deadline. Or
+    another transaction was in the way (`conflict`)."""
+
+    def __init__(
+        self,
+        current: ConversationState | None = None,
+        *,
+        missing: bool = False,
+        conflict: bool = False,
+        lock: ActiveLock | None = None,
+        holder: ConversationState | None = None,
+    ) -> None:
+        super().__init__("change refused")
+        self.current = current
+        self.missing = missing
+        self.conflict = conflict
+        self.lock = lock
+        self.holder = holder
+
+
+@dataclass(frozen=True, slots=True)
+class ListedConversation:
+    """A conversation as an index lists it."""
+
+    conversation_id: str
+    status: Status
+    created_at_ms: int
+    entered_at_ms: int
+    expires_at_ms: int | None
+    representative_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueConversation:
+    """A conversation the due index says may be past its deadline (its `dueAt` is a lower bound)."""
+
+    tenant: Tenant
+    conversation_id: str
+    status: Status
+    due_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    items: list[T]
+    next_key: (
+        dict[str, Any] | None
+    )  # where the next page starts (DynamoDB's LastEvaluatedKey); None: the last
+
+
 class ConversationStore(Protocol):
     def read_for_create(
-        self, tenant: Tenant, customerid: str | None, email: str | None, phone: str | None
+        self, tenant: Tenant, fingerprint: str | None, email: str | None, phone: str | None
     ) -> CreateSnapshot: ...
 
     def insert_conversation(self, new: NewConversation, now_ms: int) -> None: ...
+
+    def get(self, tenant: Tenant, conversation_id: str) -> Conversation | None: ...
+
+    def apply(self, change: Change) -> ConversationState | None:
+        """The transition, or ChangeRefused; returns the new state when the store could read it back."""
+        ...

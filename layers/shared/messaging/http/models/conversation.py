@@ -1,4 +1,5 @@
-"""The conversation endpoints' models: the path's id, the activity that ends a conversation, the views."""
+"""The conversation endpoints' shared models: the path's id, the consumer's activity, the views and the
+answer to an event."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from messaging.conversation_ids import is_conversation_id
-from messaging.domain import ClosedConversation, Conversation, ConversationStatus
-from messaging.errors import InvalidRequest
+from messaging.domain.conversation import Conversation, ConversationState
+from messaging.domain.errors import InvalidRequest
+from messaging.domain.ids import is_conversation_id
+from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
 from messaging.http.endpoint import PathParameter
 from messaging.http.models.fields import CONVERSATION_ID_PATTERN
+from messaging.usecases.events import EventOutcome
 
 END_OF_CONVERSATION = "endOfConversation"
 
@@ -78,57 +81,98 @@ def iso_time(epoch_ms: int | None) -> str | None:
     )
 
 
-class ClosedConversationResponse(BaseModel):
+StatusName = Literal["open", "active", "waiting", "wrapup", "closed"]
+CloseReasonName = Literal["customer", "timeout", "representative"]
+EndedByName = Literal["customer", "representative"]
+
+
+class RepresentativeView(BaseModel):
+    id: str
+    name: str | None = None
+
+
+class EventResponse(BaseModel):
+    """A conversation after an event (the consumer's endOfConversation, a representative's event)."""
+
     conversationId: str
-    status: Literal["closed"] = "closed"
-    closedAt: Annotated[str, Field(description="When it closed (ISO 8601, UTC).")]
-    closeReason: Annotated[
-        Literal["customer", "timeout", "representative"], Field(description="Who or what ended it.")
+    status: Annotated[StatusName, Field(description="The conversation's status after the event.")]
+    isActive: Annotated[bool, Field(description="open or active: it holds the customerid.")]
+    messageId: Annotated[
+        str,
+        Field(
+            description="Epoch-milliseconds id of the activity, unique and increasing within the "
+            "conversation (a retry: the conversation's latest activity's id)."
+        ),
     ]
-    messageId: Annotated[str, Field(description="Epoch-milliseconds id of the closing activity.")]
+    # Present when the event settled them or the store returned them (a blind transaction returns nothing).
+    representative: Annotated[RepresentativeView | None, Field(exclude_if=lambda v: v is None)] = None
+    endedBy: Annotated[EndedByName | None, Field(exclude_if=lambda v: v is None)] = None
+    closedAt: Annotated[
+        str | None, Field(description="When it closed (ISO 8601, UTC).", exclude_if=lambda v: v is None)
+    ] = None
+    closeReason: Annotated[CloseReasonName | None, Field(exclude_if=lambda v: v is None)] = None
 
     @classmethod
-    def of(cls, closed: ClosedConversation) -> ClosedConversationResponse:
+    def of(cls, outcome: EventOutcome) -> EventResponse:
+        rep = outcome.representative
         return cls(
-            conversationId=closed.conversation_id,
-            closedAt=iso_time(closed.closed_at_ms) or "",
-            closeReason=closed.close_reason.value,
-            messageId=str(closed.closed_at_ms),
+            conversationId=outcome.conversation_id,
+            status=outcome.status.value,
+            isActive=outcome.status in HOLDS_CUSTOMER,
+            messageId=str(outcome.message_id),
+            representative=RepresentativeView(id=rep.id, name=rep.name) if rep else None,
+            endedBy=outcome.ended_by.value if outcome.ended_by else None,
+            closedAt=iso_time(outcome.closed_at_ms),
+            closeReason=outcome.close_reason.value if outcome.close_reason else None,
         )
+
+
+def state_fields(state: ConversationState) -> dict[str, Any]:
+    """The fields every view of a conversation shares, from its state as seen now."""
+    rep = state.representative
+    return {
+        "conversationId": state.conversation_id,
+        "status": state.status.value,
+        "isActive": state.status in HOLDS_CUSTOMER,
+        "representative": RepresentativeView(id=rep.id, name=rep.name) if rep else None,
+        "createdAt": iso_time(state.created_at_ms) or "",
+        "expiresAt": iso_time(state.expires_at_ms) if state.status is not Status.CLOSED else None,
+        "endedAt": iso_time(state.ended_at_ms),
+        "endedBy": state.ended_by.value if state.ended_by else None,
+        "closedAt": iso_time(state.closed_at_ms),
+        "closeReason": state.close_reason.value if state.close_reason else None,
+    }
 
 
 class ConversationView(BaseModel):
     conversationId: str
-    status: Annotated[Literal["open", "closed"], Field(description="open until closed.")]
-    isActive: bool
+    status: Annotated[StatusName, Field(description="See the state table (CONTRACT.md).")]
+    isActive: Annotated[bool, Field(description="open or active: it holds the customerid.")]
     customerid: str | None
     contactId: str | None
     contactMatch: Annotated[
         Literal["matched", "created", "ambiguous", "none"],
         Field(description="How record identification ended."),
     ]
+    representative: RepresentativeView | None
     createdAt: str
-    expiresAt: str
+    expiresAt: Annotated[str | None, Field(description="The current status's deadline; null once closed.")]
+    endedAt: str | None
+    endedBy: EndedByName | None
     closedAt: str | None
-    closeReason: Literal["customer", "timeout", "representative"] | None
+    closeReason: CloseReasonName | None
     conversationcontext: dict[str, dict[str, Any]]
 
     @classmethod
     def of(cls, conversation: Conversation) -> ConversationView:
-        """From a conversation as seen now (expired already shown closed)."""
-        c = conversation
+        """From a conversation as seen now (past its deadline already shown timed out)."""
+        details = conversation.details
         return cls(
-            conversationId=c.conversation_id,
-            status=c.status.value,
-            isActive=c.status is ConversationStatus.OPEN,
-            customerid=c.customer.customerid,
-            contactId=c.contact_id,
-            contactMatch=c.contact_match.value,
-            createdAt=iso_time(c.created_at_ms) or "",
-            expiresAt=iso_time(c.expires_at_ms) or "",
-            closedAt=iso_time(c.closed_at_ms),
-            closeReason=c.close_reason.value if c.close_reason else None,
+            **state_fields(conversation.state),
+            customerid=details.customer.customerid,
+            contactId=details.contact_id,
+            contactMatch=details.contact_match.value,
             conversationcontext={
-                k: {"value": v.value, "isDisplayable": v.is_displayable} for k, v in c.context.items()
+                k: {"value": v.value, "isDisplayable": v.is_displayable} for k, v in details.context.items()
             },
         )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from messaging.domain import (
+from messaging.domain.conversation import (
     ContextVariable,
     ConversationRequest,
     CreateOutcome,

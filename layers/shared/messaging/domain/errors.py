@@ -31,3 +31,33 @@ class InvalidRequest(MessagingError):
         self.code = code
         self.message = message
         self.fields = fields
+
+
+class InvalidTransition(MessagingError):
+    """The event does not apply to the conversation's current status."""
+
+    def __init__(self, status: str, event: str, allowed: list[str]) -> None:
+        super().__init__(f"{event} does not apply to a conversation in status {status}")
+        self.status = status
+        self.event = event
+        self.allowed = allowed
+
+
+class CustomerHasActiveConversation(MessagingError):
+    """The customerid is held by another open or active conversation."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(f"the customer's active conversation is {holder}")
+        self.holder = holder
+
+
+class ConversationEnded(MessagingError):
+    """Messages are not accepted once a conversation is in wrapup or closed."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the conversation is {status}: it accepts no more messages")
+        self.status = status
+
+
+class InvalidContinuationToken(MessagingError):
+    """A ContinuationToken that this query and caller did not get from us."""

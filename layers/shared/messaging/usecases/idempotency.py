@@ -26,8 +26,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import DataclassSerializer
 
-from messaging.domain import ConversationRequest, CreateOutcome, Tenant
-from messaging.errors import RequestInProgress, StoreBusy
+from messaging.domain.conversation import ConversationRequest, CreateOutcome
+from messaging.domain.errors import RequestInProgress, StoreBusy
+from messaging.domain.tenant import Tenant
 
 type Create = Callable[[Tenant, ConversationRequest], CreateOutcome]
 

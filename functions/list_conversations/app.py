@@ -1,0 +1,79 @@
+"""GET /conversations: the tenant's open, active and waiting conversations, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from messaging import wiring
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.conversation import iso_time
+from messaging.http.models.lists import (
+    ConversationListItem,
+    ConversationListQuery,
+    ConversationListResponse,
+    epoch_ms,
+)
+from messaging.http.paths import CONSUMER
+from messaging.observability import logger, metrics
+
+list_conversations = wiring.list_conversations()
+
+
+def list_live(call: Call[None, ConversationListQuery]) -> Answer:
+    query = call.query
+    since = epoch_ms(query.StartTimeStamp) if query.StartTimeStamp is not None else None
+    page = list_conversations.live(call.tenant, since, query.PageSize, query.ContinuationToken)
+    return Answer(
+        200,
+        ConversationListResponse(
+            conversations=[
+                ConversationListItem(
+                    conversationid=c.conversation_id,
+                    timestamp=iso_time(c.created_at_ms) or "",
+                    status=c.status.value,
+                )
+                for c in page.conversations
+            ],
+            continuationtoken=page.continuation_token,
+        ),
+    )
+
+
+endpoint = Endpoint(
+    Operation(
+        "GET",
+        f"{CONSUMER}/conversations",
+        "listConversations",
+        "List the tenant's open, active and waiting conversations",
+        tag="consumer",
+        handler=list_live,
+        answers={
+            200: Documented(
+                "One page, newest first; `continuationtoken` fetches the next (null on the last).",
+                ConversationListResponse,
+                {
+                    "conversations": [
+                        {
+                            "conversationid": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+                            "timestamp": "2026-11-18T11:06:40.000Z",
+                            "status": "active",
+                        }
+                    ],
+                    "continuationtoken": None,
+                },
+            )
+        },
+        problems=("invalid_continuation_token",),
+        description="A query on an index, never a scan. The vendor asks callers not to poll this: the "
+        "webhook is the way to hear of changes.",
+        query=ConversationListQuery,
+    )
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return endpoint(event)

@@ -1,0 +1,71 @@
+"""POST /representative/conversation/{conversationId}: a representative's activity; an event changes the
+conversation's status (accept, release, wait, resume, end, close)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from messaging import wiring
+from messaging.domain.state_machine import Status
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.conversation import CONVERSATION_ID, EventResponse
+from messaging.http.models.representative import RepresentativeActivity
+from messaging.http.paths import REPRESENTATIVE
+from messaging.observability import Metric, count, logger, metrics
+
+apply_event = wiring.apply_event()
+
+
+def send_activity(call: Call[RepresentativeActivity, None]) -> Answer:
+    conversation_id = call.path["conversationId"]
+    activity = call.body
+    logger.append_keys(conversation_id=conversation_id, event=activity.name)
+    outcome = apply_event(call.tenant, conversation_id, activity.event, actor=activity.actor)
+    if outcome.changed:
+        count(Metric.CONVERSATION_EVENTS)
+        count(Metric.CONVERSATIONS_CLOSED, outcome.status is Status.CLOSED)
+    return Answer(200, EventResponse.of(outcome))
+
+
+endpoint = Endpoint(
+    Operation(
+        "POST",
+        f"{REPRESENTATIVE}/conversation/{{conversationId}}",
+        "sendRepresentativeActivity",
+        "Send a representative's activity: an event changes the conversation's status",
+        tag="representative",
+        handler=send_activity,
+        answers={
+            200: Documented(
+                "The conversation's new status, or its unchanged one for a retry (the same event with the "
+                "same result, e.g. accept by the same representative).",
+                EventResponse,
+                {
+                    "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+                    "status": "active",
+                    "isActive": True,
+                    "messageId": "1795000000123",
+                    "representative": {"id": "rep-7", "name": "Ana"},
+                },
+            )
+        },
+        problems=("invalid_transition", "customer_has_active_conversation"),
+        description="accept: open → active (from.id names the representative); release: active → open; wait: "
+        "active → waiting (frees the customerid); resume: waiting → active (only while the customerid is "
+        "free); end: active or waiting → wrapup; close: wrapup → closed (reason: who ended it), or open, "
+        "active, waiting → closed (reason representative). An event that does not apply: 409 "
+        "invalid_transition.",
+        body=RepresentativeActivity,
+        body_description="A Bot Framework-style event activity.",
+        body_example={"type": "event", "name": "accept", "from": {"id": "rep-7", "name": "Ana"}},
+        path_parameters={"conversationId": CONVERSATION_ID},
+    )
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return endpoint(event)

@@ -1,0 +1,145 @@
+"""The representative side's models: its activity (the state machine's events), its view of a conversation
+(only displayable context), and its lists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from messaging.domain.conversation import Conversation, Representative
+from messaging.domain.state_machine import Event
+from messaging.http.models.conversation import StatusName, iso_time, state_fields
+from messaging.http.models.fields import Encodable, NonEmptyName
+from messaging.http.models.lists import PageSizeField
+
+EventName = Literal["accept", "release", "wait", "resume", "end", "close"]
+
+
+class Sender(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    id: Annotated[
+        NonEmptyName | None, Field(description="The representative's id (required for accept).")
+    ] = None
+    name: Annotated[
+        Annotated[str, Field(max_length=256), Encodable] | None,
+        Field(description="The representative's name, as the customer sees it."),
+    ] = None
+
+
+class RepresentativeActivity(BaseModel):
+    # Bot Framework activities carry many more fields (timestamp, locale…): accepted and ignored.
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Annotated[Literal["event"], Field(description="event: a change of the conversation's status.")]
+    name: Annotated[EventName, Field(description="The event (see the state table in the API description).")]
+    from_: Annotated[Sender | None, Field(alias="from", description="The representative acting.")] = None
+
+    @model_validator(mode="after")
+    def _accept_names_its_representative(self) -> Self:
+        if self.name == "accept" and (self.from_ is None or self.from_.id is None):
+            raise ValueError("accept must name the representative: from.id is required")
+        return self
+
+    @property
+    def event(self) -> Event:
+        return Event(self.name)
+
+    @property
+    def actor(self) -> Representative | None:
+        sender = self.from_
+        return Representative(sender.id, sender.name) if sender is not None and sender.id else None
+
+
+class CustomerView(BaseModel):
+    displayName: Annotated[str | None, Field(description="preferredname, else the first and last names.")]
+    firstname: str | None
+    lastname: str | None
+    preferredname: str | None
+
+
+class StartMessageView(BaseModel):
+    messageId: str
+    message: str
+    displayname: str | None
+
+
+class RepresentativeConversationView(BaseModel):
+    """What a representative may see: never a context variable with isDisplayable false."""
+
+    conversationId: str
+    status: StatusName
+    isActive: bool
+    customer: CustomerView
+    contactId: str | None
+    representative: Any
+    createdAt: str
+    expiresAt: str | None
+    endedAt: str | None
+    endedBy: Literal["customer", "representative"] | None
+    closedAt: str | None
+    closeReason: Literal["customer", "timeout", "representative"] | None
+    conversationcontext: Annotated[
+        dict[str, Any], Field(description="Only the context variables with isDisplayable true.")
+    ]
+    startMessage: StartMessageView | None
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> RepresentativeConversationView:
+        details = conversation.details
+        customer = details.customer
+        full_name = " ".join(part for part in (customer.firstname, customer.lastname) if part) or None
+        start = details.start_message
+        return cls(
+            **state_fields(conversation.state),
+            customer=CustomerView(
+                displayName=customer.preferredname or full_name,
+                firstname=customer.firstname,
+                lastname=customer.lastname,
+                preferredname=customer.preferredname,
+            ),
+            contactId=details.contact_id,
+            conversationcontext={
+                name: variable.value for name, variable in details.context.items() if variable.is_displayable
+            },
+            startMessage=(
+                StartMessageView(
+                    messageId=details.start_message_id or "",
+                    message=start.message,
+                    displayname=start.displayname,
+                )
+                if start is not None
+                else None
+            ),
+        )
+
+
+class RepresentativeListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: Annotated[
+        Literal["open", "active", "waiting", "wrapup"],
+        Field(description="The list: open is the queue; active, waiting, wrapup a status's conversations."),
+    ] = "open"
+    representativeId: Annotated[
+        NonEmptyName | None, Field(description="Only this representative's conversations (not for open).")
+    ] = None
+    PageSize: PageSizeField = 50
+    ContinuationToken: Annotated[
+        str | None, Field(max_length=4096, description="From the previous page's continuationToken.")
+    ] = None
+
+
+class RepresentativeListItem(BaseModel):
+    conversationId: str
+    status: StatusName
+    createdAt: str
+    statusSince: Annotated[str, Field(description="When it entered its status (ISO 8601, UTC).")]
+    representativeId: str | None
+
+
+class RepresentativeListResponse(BaseModel):
+    conversations: list[RepresentativeListItem]
+    continuationToken: Annotated[str | None, Field(description="null on the last page.")]
+
+
+def listed(created_at_ms: int, entered_at_ms: int) -> tuple[str, str]:
+    return iso_time(created_at_ms) or "", iso_time(entered_at_ms) or ""

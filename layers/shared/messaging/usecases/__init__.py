@@ -1,0 +1,1 @@
+"""Use cases: one module each; they take and return domain types and raise domain errors."""
