@@ -1,7 +1,8 @@
 """The HTTP API in front of the functions, emulated: size cap, routing, JWT authorizer, proxy integration.
 
-Order of checks as in API Gateway: payload cap (413), route (404/405), authorizer (401), then the function.
-Error answers use the contract's JSON shape so clients see one format locally.
+Order of checks as in API Gateway: payload cap (413), route (404/405), authorizer (401, then 403 for the
+route's scopes), then the function. Every answer the gateway itself gives is RFC 9457 problem details made
+by the product's own `messaging.http.problem`, so a client sees one error format locally.
 """
 
 import base64
@@ -13,11 +14,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local.auth import Unauthorized, claims_from_authorization
+import local.product_layer  # noqa: F401 - puts the layer's `messaging` package on sys.path
+from local.auth import Forbidden, Unauthorized, authorize
 from local.docs import ApiDocs
 from local.events import http_api_event, lambda_context
 from local.lambda_runtime import Handler
 from local.routing import NoRoute, Router
+from local.scopes import RouteKey
+from local.template import Route
+from messaging.http.problem import PROBLEM_JSON, problem
 
 # API Gateway's request payload cap for HTTP APIs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -30,18 +35,25 @@ class GatewayResponse:
     body: bytes = b""
 
 
-def error_response(
-    status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None
-) -> GatewayResponse:
-    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
-    return GatewayResponse(status, [("content-type", "application/json"), *(headers or [])], body)
+def problem_response(code: str, detail: str, headers: list[tuple[str, str]] | None = None) -> GatewayResponse:
+    """An answer of the gateway itself: problem details for `code` (a key of PROBLEM_TYPES)."""
+    document = problem(code, detail)
+    body = json.dumps(document, ensure_ascii=False).encode()
+    return GatewayResponse(document["status"], [("content-type", PROBLEM_JSON), *(headers or [])], body)
 
 
 class ApiGateway:
-    def __init__(self, router: Router, handlers: Mapping[str, Handler], docs: ApiDocs | None = None):
+    def __init__(
+        self,
+        router: Router,
+        handlers: Mapping[str, Handler],
+        docs: ApiDocs | None = None,
+        scopes: Mapping[RouteKey, tuple[str, ...]] | None = None,
+    ):
         self._router = router
         self._handlers = handlers
         self._docs = docs
+        self._scopes = scopes or {}  # a route not in it requires no scope, only a valid token
 
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
@@ -52,17 +64,11 @@ class ApiGateway:
             return GatewayResponse(docs.status, [("content-type", docs.content_type)], docs.body)
         match = self._router.match(method, path)
         if isinstance(match, NoRoute):
-            if match.allowed_methods:
-                allowed = ", ".join(match.allowed_methods)
-                message = f"{method} is not allowed on {path} (allowed: {allowed})"
-                return error_response(405, "method_not_allowed", message, [("allow", allowed)])
-            return error_response(404, "not_found", f"No route for {method} {path}")
-        authorization = next((value for name, value in headers if name.lower() == "authorization"), None)
-        try:
-            claims = claims_from_authorization(authorization, time.time())
-        except Unauthorized as error:
-            return error_response(401, "unauthorized", error.message, [("www-authenticate", "Bearer")])
+            return _no_route(method, path, match)
         route = match.route
+        claims = self._authorize(route, headers)
+        if isinstance(claims, GatewayResponse):
+            return claims
         event = http_api_event(
             method, path, route.path, match.path_parameters, headers, body, claims, query, source_ip=source_ip
         )
@@ -72,9 +78,28 @@ class ApiGateway:
         except Exception:
             # Deployed, the traceback goes to CloudWatch and the caller sees a bare 500.
             traceback.print_exc()
-            return error_response(
-                500, "internal_error", f"{route.function_id} failed; see the dev server log"
-            )
+            return problem_response("internal_error", f"{route.function_id} failed; see the dev server log")
+
+    def _authorize(self, route: Route, headers: list[tuple[str, str]]) -> dict[str, Any] | GatewayResponse:
+        """The token's claims, or the authorizer's 401/403."""
+        authorization = [value for name, value in headers if name.lower() == "authorization"]
+        try:
+            return authorize(authorization, self._scopes.get((route.method, route.path), ()), time.time())
+        except Unauthorized as error:
+            # RFC 6750: no error code when no credentials were sent, invalid_token otherwise.
+            challenge = "Bearer" if error.missing else 'Bearer error="invalid_token"'
+            return problem_response("unauthorized", error.message, [("www-authenticate", challenge)])
+        except Forbidden as error:
+            challenge = 'Bearer error="insufficient_scope"'
+            return problem_response("forbidden", error.message, [("www-authenticate", challenge)])
+
+
+def _no_route(method: str, path: str, no_route: NoRoute) -> GatewayResponse:
+    if no_route.allowed_methods:
+        allowed = ", ".join(no_route.allowed_methods)
+        detail = f"{method} is not allowed on {path} (allowed: {allowed})"
+        return problem_response("method_not_allowed", detail, [("allow", allowed)])
+    return problem_response("not_found", f"No route for {method} {path}")
 
 
 def proxy_response(result: Any) -> GatewayResponse:
@@ -118,17 +143,15 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _refused_body(self) -> GatewayResponse | None:
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            return error_response(
-                411, "length_required", "Send a Content-Length (chunked bodies unsupported)"
-            )
+            return problem_response("length_required", "Send a Content-Length (chunked bodies unsupported)")
         try:
             length = int(self.headers.get("content-length", "0"))
         except ValueError:
-            return error_response(400, "bad_request", "Content-Length is not a number")
+            return problem_response("bad_request", "Content-Length is not a number")
         if length < 0:
-            return error_response(400, "bad_request", "Content-Length is negative")
+            return problem_response("bad_request", "Content-Length is negative")
         if length > MAX_BODY_BYTES:
-            return error_response(413, "payload_too_large", f"Body over {MAX_BODY_BYTES} bytes")
+            return problem_response("payload_too_large", f"Body over {MAX_BODY_BYTES} bytes")
         return None
 
     def _serve(self) -> None:

@@ -36,6 +36,7 @@ from local.lambda_runtime import (
     load_handler,
 )
 from local.routing import Router
+from local.scopes import route_scopes
 from local.tables import create_tables
 from local.template import (
     Template,
@@ -92,7 +93,8 @@ class DevServer:
             client = dynamodb_client(self.dynamodb_endpoint)
             self.table_names = create_tables(client, template, self._table_prefix)
             handlers = self._load_handlers(template)
-            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs())
+            scopes = route_scopes(template, self._parameter_overrides)
+            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs(), scopes)
             self._http = GatewayHTTPServer(self._address, gateway)
         except BaseException:
             self.stop()

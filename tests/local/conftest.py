@@ -13,13 +13,19 @@ from local.dynamodb_local import DynamoDBLocal, dynamodb_client
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Two functions whose modules are both app.py, a layer, a table, a parameter with and one without default.
+# Two functions whose modules are both app.py, a layer, a table, a parameter with and one without default;
+# routes on the implicit API (no scopes) and on an explicit one whose authorizer and routes require scopes.
 THROWAWAY_TEMPLATE = """
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   TimeoutMinutes: {Type: Number, Default: 1440}
   Issuer: {Type: String}
+  ConsumerScope: {Type: String, Default: messaging/conversations}
+  RepresentativeScope: {Type: String, Default: messaging/representative}
+  RequiredScope: {Type: String, Default: ""}
+Conditions:
+  HasRequiredScope: !Not [!Equals [!Ref RequiredScope, ""]]
 Globals:
   Function:
     Runtime: python3.13
@@ -30,6 +36,16 @@ Globals:
         TABLE: !Ref Table
         TIMEOUT_MINUTES: !Ref TimeoutMinutes
 Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: OAuth2
+        Authorizers:
+          OAuth2:
+            IdentitySource: $request.header.Authorization
+            AuthorizationScopes: [!If [HasRequiredScope, !Ref RequiredScope, !Ref AWS::NoValue]]
+            JwtConfiguration: {issuer: !Ref Issuer, audience: [local]}
   Layer:
     Type: AWS::Serverless::LayerVersion
     Properties: {ContentUri: layers/shared/}
@@ -49,6 +65,23 @@ Resources:
           Type: HttpApi
           Properties: {Method: GET, Path: "/api/v1.0/consumer/conversation/{conversationId}"}
         Together: {Type: HttpApi, Properties: {Method: GET, Path: /api/v1.0/consumer/together}}
+        DefaultScopes:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /api/v1.0/consumer/scoped}
+        Representative:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: GET
+            Path: /api/v1.0/representative/conversations
+            Auth: {AuthorizationScopes: [!Ref RepresentativeScope]}
+        Either:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: GET
+            Path: /api/v1.0/either
+            Auth: {AuthorizationScopes: [!Ref ConsumerScope, !Ref RepresentativeScope]}
   OtherFunction:
     Type: AWS::Serverless::Function
     Properties:

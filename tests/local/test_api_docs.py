@@ -65,16 +65,17 @@ def test_openapi_json_is_the_committed_document() -> None:
 )
 def test_nothing_outside_swagger_ui_s_own_files_is_served(path: str) -> None:
     status, headers, body = get(path)
-    assert (status, headers["content-type"]) == (404, "application/json")
-    assert json.loads(body)["error"]["code"] == "not_found"
+    assert (status, headers["content-type"]) == (404, "application/problem+json")
+    assert json.loads(body)["code"] == "not_found"
 
 
 def test_other_methods_on_docs_reach_the_router_as_before() -> None:
     status, _, body = get("/docs", method="POST")
-    assert status == 404 and json.loads(body)["error"]["code"] == "not_found"
+    assert status == 404 and json.loads(body)["code"] == "not_found"
 
 
 def test_without_swagger_ui_dist_the_docs_say_how_to_install_it(tmp_path: Path) -> None:
     answer = ApiDocs(swagger_ui_dir=tmp_path / "missing").answer("GET", "/docs")
     assert answer is not None and answer.status == 404
-    assert "npm ci" in json.loads(answer.body)["error"]["message"]
+    assert answer.content_type == "application/problem+json"
+    assert "npm ci" in json.loads(answer.body)["detail"]

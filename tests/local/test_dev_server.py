@@ -17,7 +17,7 @@ from local.api_gateway import MAX_BODY_BYTES
 from local.dev_server import DevServer, parameter_overrides
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from local.token import mint_token
-from tests.local.http_client import Answer, bearer, call
+from tests.local.http_client import Answer, assert_problem, bearer, call
 
 BASE = "/api/v1.0/consumer"
 CONVERSATION_ID = "0b6c5ab0-8a1b-4c3e-9d55-2f1f7c1e0a11"
@@ -27,14 +27,6 @@ def echoed(answer: Answer) -> dict[str, Any]:
     assert answer.status == 200, answer.body
     body: dict[str, Any] = answer.json()
     return body
-
-
-def assert_error(answer: Answer, status: int, code: str) -> None:
-    assert answer.status == status
-    assert answer.headers["content-type"] == "application/json"
-    error = answer.json()["error"]
-    assert (error["code"], error["details"]) == (code, [])
-    assert error["message"]
 
 
 def test_a_request_reaches_its_function_with_path_parameters_and_claims(local_api: DevServer) -> None:
@@ -96,29 +88,39 @@ def test_functions_see_the_templates_environment_with_local_tables_and_overrides
     assert body["layer"] == "from the layer"
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"Authorization": "Basic eDp5"},
-        {"Authorization": "Bearer nope"},
-        bearer(mint_token("a", ttl_seconds=-5)),
-    ],
-    ids=["no token", "not bearer", "malformed", "expired"],
-)
-def test_requests_without_a_usable_token_get_401_json(local_api: DevServer, headers: dict[str, str]) -> None:
-    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
-    assert_error(answer, 401, "unauthorized")
+def test_a_request_without_a_token_gets_401_problem_json_with_a_bare_bearer_challenge(
+    local_api: DevServer,
+) -> None:
+    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}")
+    assert_problem(answer, 401, "unauthorized")
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_an_unknown_route_gets_404_json_even_without_a_token(local_api: DevServer) -> None:
-    assert_error(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Basic eDp5"},
+        {"Authorization": "Bearer nope"},
+        bearer(mint_token("a", ttl_seconds=-5)),
+        {"Authorization": f"Bearer {mint_token('a')}, Bearer {mint_token('b')}"},
+    ],
+    ids=["not bearer", "malformed", "expired", "two tokens comma-joined"],
+)
+def test_requests_with_an_unusable_token_get_401_problem_json_saying_invalid_token(
+    local_api: DevServer, headers: dict[str, str]
+) -> None:
+    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
+    assert_problem(answer, 401, "unauthorized")
+    assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-def test_a_known_path_with_a_wrong_method_gets_405_json(local_api: DevServer) -> None:
+def test_an_unknown_route_gets_404_problem_json_even_without_a_token(local_api: DevServer) -> None:
+    assert_problem(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+
+
+def test_a_known_path_with_a_wrong_method_gets_405_problem_json(local_api: DevServer) -> None:
     answer = call(local_api.base_url, "DELETE", f"{BASE}/conversation/{CONVERSATION_ID}", headers=bearer("x"))
-    assert_error(answer, 405, "method_not_allowed")
+    assert_problem(answer, 405, "method_not_allowed")
     assert answer.headers["allow"] == "GET, POST"
 
 
@@ -126,7 +128,7 @@ def test_a_body_over_api_gateways_10_mb_cap_gets_413(local_api: DevServer) -> No
     # The length alone decides: the server answers before reading the body
     headers = {**bearer(mint_token("a")), "Content-Length": str(MAX_BODY_BYTES + 1)}
     answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
-    assert_error(answer, 413, "payload_too_large")
+    assert_problem(answer, 413, "payload_too_large")
 
 
 def test_a_body_at_the_cap_reaches_the_function(local_api: DevServer) -> None:
@@ -135,9 +137,9 @@ def test_a_body_at_the_cap_reaches_the_function(local_api: DevServer) -> None:
     assert len(echoed(answer)["event"]["body"]) == MAX_BODY_BYTES
 
 
-def test_a_failing_function_gets_500_json(local_api: DevServer) -> None:
+def test_a_failing_function_gets_500_problem_json(local_api: DevServer) -> None:
     answer = call(local_api.base_url, "GET", f"{BASE}/conversation/explode", headers=bearer(mint_token("a")))
-    assert_error(answer, 500, "internal_error")
+    assert_problem(answer, 500, "internal_error")
 
 
 def test_concurrent_requests_are_all_answered(local_api: DevServer) -> None:
