@@ -7,6 +7,7 @@ by the product's own `messaging.http.problem`, so a client sees one error format
 
 import base64
 import json
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import local.product_layer  # noqa: F401 - puts the layer's `messaging` package 
 from local.auth import Forbidden, Unauthorized, authorize
 from local.docs import ApiDocs
 from local.events import http_api_event, lambda_context
+from local.execution_environments import InvocationError
 from local.lambda_runtime import Handler
 from local.routing import NoRoute, Router
 from local.scopes import RouteKey
@@ -75,8 +77,12 @@ class ApiGateway:
         try:
             result = self._handlers[route.function_id](event, lambda_context(route.function_id))
             return proxy_response(result)
+        except InvocationError as error:
+            # In a worker: its traceback is already on stderr (CloudWatch, deployed); API Gateway answers 500,
+            # for a handler's exception and for a runtime that died alike.
+            print(f"error: {error}", file=sys.stderr)
+            return problem_response("internal_error", f"{error}; see the dev server log")
         except Exception:
-            # Deployed, the traceback goes to CloudWatch and the caller sees a bare 500.
             traceback.print_exc()
             return problem_response("internal_error", f"{route.function_id} failed; see the dev server log")
 

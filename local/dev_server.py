@@ -28,13 +28,8 @@ from typing import Self
 from local.api_gateway import ApiGateway, GatewayHTTPServer
 from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
-from local.lambda_runtime import (
-    ExecutionEnvironments,
-    Handler,
-    ProcessEnvironment,
-    SerializedHandler,
-    load_handler,
-)
+from local.execution_environments import ExecutionEnvironments
+from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
 from local.routing import Router
 from local.scopes import route_scopes
 from local.tables import create_tables

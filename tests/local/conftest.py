@@ -99,21 +99,34 @@ Resources:
 ECHO_HANDLER = """
 import json
 import os
-import time
+import socket
+import uuid
 
 import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
 
 SEEN_VARIABLES = ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB")
 SEEN_VARIABLES += ("POWERTOOLS_METRICS_NAMESPACE",)
+IMPORTED_AS = str(uuid.uuid4())  # one value per import of this module, i.e. per execution environment
+
+
+def meet(address):
+    # The test's rendezvous (tests/local/rendezvous.py): say who we are, wait until the test lets us go.
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=120) as meeting:
+        meeting.sendall(f"{os.getpid()}\\n".encode())
+        meeting.recv(1)
 
 
 def lambda_handler(event, context):
     if event.get("pathParameters", {}).get("conversationId") == "explode":
         raise RuntimeError("the handler failed")
-    if event["rawPath"].endswith("/together"):
-        time.sleep(0.5)  # a slow invocation, so that concurrent requests need more than one environment
+    if event.get("pathParameters", {}).get("conversationId") == "exit":
+        os._exit(3)  # the runtime process ends in the middle of an invocation
+    if "x-rendezvous" in event["headers"]:
+        meet(event["headers"]["x-rendezvous"])
     answer = {
         "pid": os.getpid(),
+        "imported_as": IMPORTED_AS,
         "function": "Echo",
         "layer": local_tests_layer_marker.MARKER,
         "event": event,

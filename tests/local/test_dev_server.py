@@ -1,6 +1,5 @@
 """local.dev_server: routes, the emulated authorizer, events and proxy answers over real HTTP."""
 
-import json
 import os
 import queue
 import signal
@@ -18,6 +17,7 @@ from local.dev_server import DevServer, parameter_overrides
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from local.token import mint_token
 from tests.local.http_client import Answer, assert_problem, bearer, call
+from tests.local.rendezvous import Rendezvous
 
 BASE = "/api/v1.0/consumer"
 CONVERSATION_ID = "0b6c5ab0-8a1b-4c3e-9d55-2f1f7c1e0a11"
@@ -152,6 +152,18 @@ def test_concurrent_requests_are_all_answered(local_api: DevServer) -> None:
         assert list(pool.map(lambda _: together(), range(32))) == [200] * 32
 
 
+def test_while_an_invocation_runs_other_connections_are_still_served(local_api: DevServer) -> None:
+    # Given an invocation held inside the function (in-process mode: the only one that can run)
+    with Rendezvous() as rendezvous, ThreadPoolExecutor(max_workers=1) as pool:
+        headers = {**bearer(mint_token("a")), **rendezvous.headers}
+        held = pool.submit(call, local_api.base_url, "GET", f"{BASE}/together", b"", headers)
+        arrival = rendezvous.arrive()
+        # When another client asks for something the gateway answers itself, Then it is answered meanwhile
+        assert_problem(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+        arrival.release()
+        assert held.result().status == 200
+
+
 def test_stop_restores_the_environment(dynamodb_local: DynamoDBLocal, throwaway_template: Path) -> None:
     before = os.environ.get("TABLE")
     with DevServer(throwaway_template, dynamodb_endpoint=dynamodb_local.endpoint, table_prefix="restore-"):
@@ -225,23 +237,3 @@ def test_the_command_serves_until_a_signal_then_stops_dynamodb_local_and_exits_0
         if server.poll() is None:
             server.kill()
             server.wait()
-
-
-def test_with_workers_concurrent_requests_run_in_separate_execution_environments(
-    dynamodb_local: DynamoDBLocal, throwaway_template: Path, table_prefix: str
-) -> None:
-    # Given the dev server with two worker processes per function
-    server = DevServer(
-        throwaway_template, dynamodb_endpoint=dynamodb_local.endpoint, table_prefix=table_prefix, workers=2
-    )
-    with server:
-        # When four slow requests arrive at once
-        def slow() -> Answer:
-            return call(server.base_url, "GET", f"{BASE}/together", headers=bearer(mint_token("a")))
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda _: slow(), range(4)))
-    # Then all are answered, by two processes that are not the server's own
-    assert [answer.status for answer in answers] == [200] * 4
-    pids = {json.loads(answer.body)["pid"] for answer in answers}
-    assert len(pids) == 2 and os.getpid() not in pids
