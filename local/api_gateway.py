@@ -7,12 +7,12 @@ by the product's own `messaging.http.problem`, so a client sees one error format
 
 import base64
 import json
+import re
 import sys
 import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import local.product_layer  # noqa: F401 - puts the layer's `messaging` package on sys.path
@@ -28,6 +28,9 @@ from messaging.http.problem import PROBLEM_JSON, problem
 
 # API Gateway's request payload cap for HTTP APIs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# What HTTP allows in a header a function returns: a token name; a value of visible ASCII and inner blanks.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"([\x21-\x7e]+([ \t]+[\x21-\x7e]+)*)?")
 
 
 @dataclass
@@ -113,82 +116,18 @@ def proxy_response(result: Any) -> GatewayResponse:
     if not (isinstance(result, dict) and "statusCode" in result):
         # Format 2.0 lets a function return any JSON value: it becomes a 200 JSON answer.
         return GatewayResponse(200, [("content-type", "application/json")], json.dumps(result).encode())
-    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
-    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    headers = [(str(name), str(value).strip()) for name, value in (result.get("headers") or {}).items()]
+    headers += [("set-cookie", str(cookie).strip()) for cookie in result.get("cookies") or []]
+    for name, value in headers:
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            raise TypeError(f"the proxy response's header {name!r} is not a valid HTTP header")
+    status = result["statusCode"]
+    if isinstance(status, bool) or not isinstance(status, int | str) or not str(status).isdigit():
+        raise TypeError(f"the proxy response's statusCode {status!r} is not a number")
+    if not 200 <= int(status) <= 599:
+        raise TypeError(f"the proxy response's statusCode {status} is not a final HTTP status")
     body = result.get("body") or ""
     if not isinstance(body, str):
         raise TypeError(f"the proxy response's body must be a string, not {type(body).__name__}")
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
-    return GatewayResponse(int(result["statusCode"]), headers, raw)
-
-
-class GatewayHTTPServer(ThreadingHTTPServer):
-    """One thread per connection, so concurrent requests reach the functions concurrently."""
-
-    daemon_threads = True
-    # socketserver's default backlog of 5 resets connections when many clients connect at once.
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], gateway: ApiGateway):
-        super().__init__(address, GatewayRequestHandler)
-        self.gateway = gateway
-
-
-class GatewayRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as curl and SDK clients expect
-    server: GatewayHTTPServer
-
-    def handle_expect_100(self) -> bool:
-        # Refuse an oversized body before the client sends it, as API Gateway does.
-        refused = self._refused_body()
-        if refused is not None:
-            self.close_connection = True  # the body was never read: the connection cannot carry more
-            self._send(refused)
-            return False
-        return super().handle_expect_100()
-
-    def _refused_body(self) -> GatewayResponse | None:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            return problem_response("length_required", "Send a Content-Length (chunked bodies unsupported)")
-        try:
-            length = int(self.headers.get("content-length", "0"))
-        except ValueError:
-            return problem_response("bad_request", "Content-Length is not a number")
-        if length < 0:
-            return problem_response("bad_request", "Content-Length is negative")
-        if length > MAX_BODY_BYTES:
-            return problem_response("payload_too_large", f"Body over {MAX_BODY_BYTES} bytes")
-        return None
-
-    def _serve(self) -> None:
-        refused = self._refused_body()
-        if refused is not None:
-            self.close_connection = True  # the body was never read: the connection cannot carry more
-            self._send(refused)
-            return
-        # Read exactly Content-Length bytes: more would block on a keep-alive connection.
-        body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        response = self.server.gateway.handle(
-            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-        )
-        self._send(response)
-
-    def _send(self, response: GatewayResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("content-length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-    def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, QUERY...) reaches the router too: 405 + Allow, not http.server's 501 HTML.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
+    return GatewayResponse(int(status), headers, raw)

@@ -25,10 +25,11 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
 
-from local.api_gateway import ApiGateway, GatewayHTTPServer
+from local.api_gateway import ApiGateway
 from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
 from local.execution_environments import ExecutionEnvironments
+from local.http_server import GatewayHTTPServer, HttpTimeouts
 from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
 from local.routing import Router
 from local.scopes import route_scopes
@@ -60,6 +61,7 @@ class DevServer:
         parameter_overrides: Mapping[str, str] | None = None,
         table_prefix: str = "",
         workers: int = 0,
+        http_timeouts: HttpTimeouts | None = None,
     ):
         self.template_path = Path(template_path).resolve()
         self._address = (host, port)
@@ -68,6 +70,7 @@ class DevServer:
         self._table_prefix = table_prefix
         # 0: every function in this process, one invocation at a time; N: up to N worker processes each.
         self._workers = workers
+        self._http_timeouts = http_timeouts or HttpTimeouts()
         self._pools: list[ExecutionEnvironments] = []
         self.dynamodb_local: DynamoDBLocal | None = None
         self.table_names: dict[str, str] = {}
@@ -90,7 +93,7 @@ class DevServer:
             handlers = self._load_handlers(template)
             scopes = route_scopes(template, self._parameter_overrides)
             gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs(), scopes)
-            self._http = GatewayHTTPServer(self._address, gateway)
+            self._http = GatewayHTTPServer(self._address, gateway, self._http_timeouts)
         except BaseException:
             self.stop()
             raise
