@@ -203,9 +203,10 @@ def _print_banner(server: DevServer) -> None:
     lines = [
         f"Messaging API (local) on {server.base_url}   [{database}]",
         f"API docs (Swagger UI): {server.base_url}{DOCS_PATH}",
-        "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted.",
+        "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted "
+        "(the routes' scopes from template.yaml are enforced).",
         f"export TOKEN={mint_token('local-client', ttl_seconds=12 * 3600)}",
-        "(another tenant: TOKEN=$(make token CLIENT=<id>))",
+        '(another tenant: TOKEN=$(make token CLIENT=<id>); other scopes: make token SCOPE="<scopes>")',
     ]
     if create is not None:
         lines.append(

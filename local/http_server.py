@@ -129,7 +129,7 @@ class _Connection:
         if _content_length(request) > MAX_BODY_BYTES:
             # Answered before the body is read (with Expect: 100-continue, before it is even sent).
             refusal = problem_response("payload_too_large", f"Body over {MAX_BODY_BYTES} bytes")
-            self._send(http, request, refusal)
+            self._send(http, request, refusal, close=True)  # its unread body must not be read as a request
             self._linger_and_close()
             return False
         if http.client_is_waiting_for_100_continue:
@@ -229,10 +229,14 @@ class _Connection:
             else:
                 raise _Gone  # ConnectionClosed
 
-    def _send(self, http: h11.Connection, request: h11.Request, response: GatewayResponse) -> None:
+    def _send(
+        self, http: h11.Connection, request: h11.Request, response: GatewayResponse, *, close: bool = False
+    ) -> None:
         no_body = request.method == b"HEAD" or response.status in (204, 304)
         headers = [(name, value) for name, value in response.headers if name.lower() not in _FRAMING_HEADERS]
         headers.append(("date", formatdate(usegmt=True)))
+        if close:
+            headers.append(("connection", "close"))
         if response.status != 204:
             headers.append(("content-length", str(len(response.body))))
         self._socket.settimeout(self._timeouts.request_seconds)

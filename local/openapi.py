@@ -155,6 +155,20 @@ def _error_schemas() -> dict[str, Any]:
     return {**nested, ErrorResponse.__name__: schema}
 
 
+# The local gateway's own answers (local/api_gateway.py, through messaging.http.problem).
+_GATEWAY_PROBLEM = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+}
+
+
 def _with_authorizer_answer(document: Document, error_schemas: Mapping[str, Any]) -> None:
     """Every route sits behind the JWT authorizer: without a usable bearer token the answer is 401."""
     schemas = document["components"].setdefault("schemas", {})
@@ -163,8 +177,10 @@ def _with_authorizer_answer(document: Document, error_schemas: Mapping[str, Any]
     document["components"]["schemas"] = dict(sorted(schemas.items()))
     unauthorized = {
         "description": "No bearer token, or one that is malformed, expired or names no tenant. "
-        'Deployed, API Gateway\'s JWT authorizer answers this itself with {"message": "Unauthorized"}.',
+        'Deployed, API Gateway\'s JWT authorizer answers this itself with {"message": "Unauthorized"}; '
+        "locally, its emulation answers RFC 9457 problem details.",
         "content": {
+            "application/problem+json": {"schema": _GATEWAY_PROBLEM},
             "application/json": {
                 "schema": {
                     "anyOf": [
@@ -176,7 +192,7 @@ def _with_authorizer_answer(document: Document, error_schemas: Mapping[str, Any]
                         },
                     ]
                 }
-            }
+            },
         },
     }
     for operations in document["paths"].values():

@@ -1,8 +1,9 @@
 """Fuzzing the local API from openapi.json (schemathesis): over 2,000 generated requests, schema-valid and
 schema-violating, sent with a valid bearer token to the dev server that `python -m local.dev_server` runs.
 
-Every answer: no 5xx, a documented status code, a body matching its documented schema; every error is the
-contract's JSON `{"error": {"code", "message", "details"}}`, and a rejected request names its fields.
+Every answer: no 5xx, a documented status code, a body matching its documented schema; every error of a
+function is the contract's JSON `{"error": {"code", "message", "details"}}` and a rejected request names its
+fields; the local gateway's own answers (401, 405) are RFC 9457 problem details.
 Deterministic: Hypothesis is derandomized and keeps no example database, so every run sends the same cases.
 """
 
@@ -49,6 +50,8 @@ SEND_ACTIVITY = f"POST {BASE}/conversation/{{conversationId}}"
 FUZZ_EXAMPLES = 500
 MIN_REQUESTS = 2000
 SENT: Counter[str] = Counter()
+# What the local gateway answers itself, before any function runs.
+GATEWAY_STATUSES = frozenset({400, 401, 403, 404, 405, 411, 413})
 # These answers reject what was sent: they must name the offending fields.
 NAMES_FIELDS = frozenset({400, 413, 415})
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -83,6 +86,13 @@ def contract_error_shape(ctx: schemathesis.CheckContext, response: schemathesis.
     if response.status_code < 400:
         return
     content_type = response.headers.get("content-type", [""])[0]
+    if content_type == "application/problem+json":
+        # The local gateway's own answers (401 without a usable token, 405 for another method) are RFC 9457
+        # problem details (local/api_gateway.py); the functions' errors are the contract's older shape.
+        problem = json.loads(response.content)
+        assert response.status_code in GATEWAY_STATUSES and problem["status"] == response.status_code
+        assert all(isinstance(problem.get(key), str) and problem[key] for key in ("type", "title", "code"))
+        return
     assert content_type.startswith("application/json"), f"{response.status_code} is not JSON: {content_type}"
     document = json.loads(response.content)
     assert set(document) == {"error"}, document

@@ -120,6 +120,8 @@ def meet(address):
 def lambda_handler(event, context):
     if event.get("pathParameters", {}).get("conversationId") == "explode":
         raise RuntimeError("the handler failed")
+    if event.get("pathParameters", {}).get("conversationId") == "bad-header":
+        return {"statusCode": 200, "headers": {"x-split": "a\\r\\nx-injected: 1"}, "body": ""}
     if event.get("pathParameters", {}).get("conversationId") == "exit":
         os._exit(3)  # the runtime process ends in the middle of an invocation
     if "x-rendezvous" in event["headers"]:

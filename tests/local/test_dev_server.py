@@ -142,6 +142,16 @@ def test_a_failing_function_gets_500_problem_json(local_api: DevServer) -> None:
     assert_problem(answer, 500, "internal_error")
 
 
+def test_a_function_answer_that_is_not_valid_http_gets_500_problem_json(local_api: DevServer) -> None:
+    # Given a function returning a header value with a line break (a header injection, if passed on)
+    answer = call(
+        local_api.base_url, "GET", f"{BASE}/conversation/bad-header", headers=bearer(mint_token("a"))
+    )
+    # Then API Gateway's 500, and nothing of it reaches the client
+    assert_problem(answer, 500, "internal_error")
+    assert "x-injected" not in answer.headers
+
+
 def test_concurrent_requests_are_all_answered(local_api: DevServer) -> None:
     # Given many clients at once (invocations are serialized in-process, connections are not)
     def together() -> int:

@@ -157,6 +157,7 @@ def test_expect_100_continue_with_an_oversized_body_is_refused_before_the_body_i
         answers = parse_answers(read_until_closed(sock))
     assert [answer.status for answer in answers] == [413]
     assert answers[0].problem()["code"] == "payload_too_large"
+    assert answers[0].headers["connection"] == "close"
 
 
 def test_expect_100_continue_with_an_acceptable_body_gets_100_then_the_answer(local_api: DevServer) -> None:
