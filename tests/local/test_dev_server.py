@@ -1,5 +1,7 @@
 """local.dev_server: routes, the emulated authorizer, events and proxy answers over real HTTP."""
 
+import base64
+import json
 import os
 import queue
 import signal
@@ -7,8 +9,10 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -88,6 +92,34 @@ def test_functions_see_the_templates_environment_with_local_tables_and_overrides
     assert body["layer"] == "from the layer"
 
 
+def hand_made_token(payload: str) -> str:
+    """A token PyJWT would refuse to mint: the payload exactly as given, any signature."""
+
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    return f"{part(json.dumps({'alg': 'HS256'}))}.{part(payload)}.c2ln"
+
+
+def test_two_authorization_headers_get_401_problem_json(local_api: DevServer) -> None:
+    # Given two Authorization headers, each a valid token (http.client sends both as given)
+    address = urlsplit(local_api.base_url)
+    connection = HTTPConnection("127.0.0.1", address.port, timeout=30)
+    try:
+        connection.putrequest("GET", f"{BASE}/conversation/{CONVERSATION_ID}")
+        connection.putheader("Authorization", f"Bearer {mint_token('a')}")
+        connection.putheader("Authorization", f"Bearer {mint_token('b')}")
+        connection.endheaders()
+        response = connection.getresponse()
+        answer = Answer(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, [], response.read()
+        )
+    finally:
+        connection.close()
+    # Then the authorizer refuses the request, as API Gateway refuses the comma-joined value
+    assert "More than one Authorization header" in assert_problem(answer, 401, "unauthorized")["detail"]
+
+
 def test_a_request_without_a_token_gets_401_problem_json_with_a_bare_bearer_challenge(
     local_api: DevServer,
 ) -> None:
@@ -103,8 +135,21 @@ def test_a_request_without_a_token_gets_401_problem_json_with_a_bare_bearer_chal
         {"Authorization": "Bearer nope"},
         bearer(mint_token("a", ttl_seconds=-5)),
         {"Authorization": f"Bearer {mint_token('a')}, Bearer {mint_token('b')}"},
+        bearer(hand_made_token('{"exp": NaN}')),
+        bearer(hand_made_token('{"exp": 1e999}')),
+        bearer(hand_made_token('{"exp": 9999999999, "claims": ' + "[" * 500 + "]" * 500 + "}")),
+        bearer(hand_made_token("[9999999999]")),
     ],
-    ids=["not bearer", "malformed", "expired", "two tokens comma-joined"],
+    ids=[
+        "not bearer",
+        "malformed",
+        "expired",
+        "two tokens comma-joined",
+        "exp NaN",
+        "exp 1e999",
+        "claims 500 deep",
+        "payload not an object",
+    ],
 )
 def test_requests_with_an_unusable_token_get_401_problem_json_saying_invalid_token(
     local_api: DevServer, headers: dict[str, str]
