@@ -1,8 +1,9 @@
 """The HTTP API in front of the functions, emulated: size cap, routing, JWT authorizer, proxy integration.
 
-Order of checks as in API Gateway: payload cap (413), route (404/405), authorizer (401, then 403 for the
-route's scopes), then the function. Every answer the gateway itself gives is RFC 9457 problem details made
-by the product's own `messaging.http.problem`, so a client sees one error format locally.
+Order of checks as in API Gateway: payload cap (413, in local.http_server, before the body is read), route
+(404/405), authorizer (401, then 403 for the route's scopes), then the function. Every answer the gateway
+itself gives is RFC 9457 problem details made by the product's own `messaging.http.problem`, so a client
+sees one error format locally.
 """
 
 import base64
