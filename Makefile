@@ -8,6 +8,8 @@ SAMVENV  := .venv-sam
 CKVENV   := .venv-checkov
 PORT     ?= 3000
 CLIENT   ?= local-client
+# The token's scopes, space-separated; the default is the consumer scope only.
+SCOPE    ?= messaging/conversations
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 # Dummy credentials: botocore signs requests even for DynamoDB Local and `sam build`.
@@ -18,7 +20,7 @@ export AWS_SECRET_ACCESS_KEY ?= local
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
-	@echo "make token CLIENT=<id>   print a local bearer token for tenant <id>"
+	@echo "make token CLIENT=<id>   print a local bearer token for tenant <id> (SCOPE=\"a b\": its scopes)"
 	@echo "make test                lint, typecheck, template lint (cfn-lint, sam validate, checkov), API breaking-change check, all tests"
 	@echo "make build               sam build (.aws-sam/build)"
 	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
@@ -67,7 +69,7 @@ dev: venv dynamodb-local
 	$(PY) -m local.dev_server --port $(PORT)
 
 token: venv
-	@$(PY) -m local.token --client "$(CLIENT)"
+	@$(PY) -m local.token --client "$(CLIENT)" --scope "$(SCOPE)"
 
 lint: venv
 	$(VENV)/bin/ruff check .

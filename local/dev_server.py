@@ -25,17 +25,14 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
 
-from local.api_gateway import ApiGateway, GatewayHTTPServer
+from local.api_gateway import ApiGateway
 from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
-from local.lambda_runtime import (
-    ExecutionEnvironments,
-    Handler,
-    ProcessEnvironment,
-    SerializedHandler,
-    load_handler,
-)
+from local.execution_environments import ExecutionEnvironments
+from local.http_server import GatewayHTTPServer, HttpTimeouts
+from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
 from local.routing import Router
+from local.scopes import route_scopes
 from local.tables import create_tables
 from local.template import (
     Template,
@@ -64,6 +61,7 @@ class DevServer:
         parameter_overrides: Mapping[str, str] | None = None,
         table_prefix: str = "",
         workers: int = 0,
+        http_timeouts: HttpTimeouts | None = None,
     ):
         self.template_path = Path(template_path).resolve()
         self._address = (host, port)
@@ -72,6 +70,7 @@ class DevServer:
         self._table_prefix = table_prefix
         # 0: every function in this process, one invocation at a time; N: up to N worker processes each.
         self._workers = workers
+        self._http_timeouts = http_timeouts or HttpTimeouts()
         self._pools: list[ExecutionEnvironments] = []
         self.dynamodb_local: DynamoDBLocal | None = None
         self.table_names: dict[str, str] = {}
@@ -92,8 +91,9 @@ class DevServer:
             client = dynamodb_client(self.dynamodb_endpoint)
             self.table_names = create_tables(client, template, self._table_prefix)
             handlers = self._load_handlers(template)
-            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs())
-            self._http = GatewayHTTPServer(self._address, gateway)
+            scopes = route_scopes(template, self._parameter_overrides)
+            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs(), scopes)
+            self._http = GatewayHTTPServer(self._address, gateway, self._http_timeouts)
         except BaseException:
             self.stop()
             raise
@@ -203,9 +203,10 @@ def _print_banner(server: DevServer) -> None:
     lines = [
         f"Messaging API (local) on {server.base_url}   [{database}]",
         f"API docs (Swagger UI): {server.base_url}{DOCS_PATH}",
-        "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted.",
+        "WARNING: LOCAL ONLY - bearer token signatures are NOT verified; any unexpired JWT is accepted "
+        "(the routes' scopes from template.yaml are enforced).",
         f"export TOKEN={mint_token('local-client', ttl_seconds=12 * 3600)}",
-        "(another tenant: TOKEN=$(make token CLIENT=<id>))",
+        '(another tenant: TOKEN=$(make token CLIENT=<id>); other scopes: make token SCOPE="<scopes>")',
     ]
     if create is not None:
         lines.append(

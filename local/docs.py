@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import local.product_layer  # noqa: F401 - puts the layer's `messaging` package on sys.path
 from local.dynamodb_local import REPO_ROOT
 from messaging.http.problem import PROBLEM_JSON, problem_json
 
@@ -60,9 +61,9 @@ class DocsAnswer:
     body: bytes
 
 
-def _missing(code: str, message: str) -> DocsAnswer:
-    body = problem_json(code, message).encode()
-    return DocsAnswer(404, PROBLEM_JSON, body)
+def _missing(detail: str) -> DocsAnswer:
+    # The gateway's own 404, in the API's one error format (RFC 9457 problem details).
+    return DocsAnswer(404, PROBLEM_JSON, problem_json("not_found", detail).encode())
 
 
 class ApiDocs:
@@ -80,19 +81,19 @@ class ApiDocs:
         if path != DOCS_PATH and not path.startswith(f"{DOCS_PATH}/"):
             return None
         if not self._swagger_ui_dir.is_dir():
-            return _missing("not_found", "swagger-ui-dist is not installed: run `npm ci`")
+            return _missing("swagger-ui-dist is not installed: run `npm ci`")
         if path in (DOCS_PATH, f"{DOCS_PATH}/", f"{DOCS_PATH}/index.html"):
             return DocsAnswer(200, _CONTENT_TYPES[".html"], INDEX_HTML.encode())
         return self._asset(path.removeprefix(f"{DOCS_PATH}/"))
 
     def _openapi(self) -> DocsAnswer:
         if not self._openapi_file.is_file():
-            return _missing("not_found", "openapi.json is missing: run `python -m local.openapi`")
+            return _missing("openapi.json is missing: run `python -m local.openapi`")
         return DocsAnswer(200, "application/json", self._openapi_file.read_bytes())
 
     def _asset(self, name: str) -> DocsAnswer:
         file = self._swagger_ui_dir / name
         if not _ASSET_NAME.fullmatch(name) or not file.is_file():
-            return _missing("not_found", f"no such file: {DOCS_PATH}/{name}")
+            return _missing(f"no such file: {DOCS_PATH}/{name}")
         content_type = _CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         return DocsAnswer(200, content_type, file.read_bytes())

@@ -7,13 +7,10 @@ functions could hold same-named helpers), so a handler module may import only th
 
 import importlib.util
 import itertools
-import multiprocessing
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -110,39 +107,3 @@ class SerializedHandler:
 
 
 _invocation_lock = threading.Lock()
-
-
-class ExecutionEnvironments:
-    """Lambda-like concurrency: up to `size` worker processes per function, each importing the function once
-    and serving one invocation at a time, like Lambda's execution environments. Separate processes keep
-    Powertools' per-class request state (see SerializedHandler) apart, so concurrent requests really reach
-    DynamoDB concurrently. Workers are spawned on demand and inherit the environment set before start."""
-
-    def __init__(self, code_dir: Path, handler: str, function_id: str, size: int) -> None:
-        load_handler(code_dir, handler, function_id)  # fails fast, here, on an import error
-        self._executor = ProcessPoolExecutor(
-            max_workers=size,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_environment,
-            initargs=(str(code_dir), handler, function_id),
-        )
-
-    def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        return self._executor.submit(_invoke, event, context).result()
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-_environment_handler: Handler | None = None
-
-
-def _start_environment(code_dir: str, handler: str, function_id: str) -> None:
-    global _environment_handler
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the dev server's to handle: it stops the pool
-    _environment_handler, _ = load_handler(Path(code_dir), handler, function_id)
-
-
-def _invoke(event: dict[str, Any], context: Any) -> Any:
-    assert _environment_handler is not None
-    return _environment_handler(event, context)

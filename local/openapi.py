@@ -19,13 +19,13 @@ from typing import Any
 
 from local.dynamodb_local import REPO_ROOT
 from local.lambda_runtime import ProcessEnvironment, load_handler
+from local.scopes import route_scopes as required_scopes
 from local.template import (
     Template,
     function_environment,
     http_routes,
     layer_dirs,
     load_template,
-    parameter_defaults,
     resources_of_type,
 )
 
@@ -75,21 +75,6 @@ def _importable_functions(template: Template, template_dir: Path) -> Iterator[di
         yield functions
     finally:
         environment.restore()
-
-
-def _scopes_by_route(template: Template) -> dict[str, list[str]]:
-    """Each route's required scopes as the template declares them (`!Ref` resolved to the default)."""
-    defaults = parameter_defaults(template)
-    scopes: dict[str, list[str]] = {}
-    for function in resources_of_type(template, "AWS::Serverless::Function").values():
-        for event in (function.get("Properties", {}).get("Events") or {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            properties = event.get("Properties") or {}
-            declared = (properties.get("Auth") or {}).get("AuthorizationScopes") or []
-            resolved = [defaults.get(s["Ref"], "") if isinstance(s, dict) else str(s) for s in declared]
-            scopes[f"{str(properties.get('Method', 'ANY')).upper()} {properties.get('Path')}"] = resolved
-    return scopes
 
 
 def _operations(template: Template, template_dir: Path) -> list[Any]:
@@ -311,7 +296,9 @@ def generate(template_path: Path = REPO_ROOT / "template.yaml") -> Document:
     """The whole API's document, as the code describes it today."""
     template = load_template(template_path)
     operations = _operations(template, template_path.parent)
-    route_scopes = _scopes_by_route(template)
+    route_scopes = {
+        f"{method} {path}": list(scopes) for (method, path), scopes in required_scopes(template, {}).items()
+    }
     documented = {operation.route_key for operation in operations}
     for route in http_routes(template):
         if f"{route.method} {route.path}" not in documented:

@@ -1,4 +1,4 @@
-"""Mints bearer tokens for local runs: `python -m local.token --client acme` prints one.
+"""Mints bearer tokens for local runs: `python -m local.token --client acme [--scope "a b"]` prints one.
 
 The key below is public and local-only. Deployed, API Gateway's JWT authorizer checks tokens from the
 real issuer; locally the dev server does not check signatures at all (see local.auth).
@@ -14,14 +14,22 @@ import jwt
 LOCAL_ONLY_SIGNING_KEY = "local-only-NOT-A-SECRET-messaging-api-dev-signing-key"
 LOCAL_ISSUER = "http://127.0.0.1/local-issuer"
 LOCAL_AUDIENCE = "messaging-api-local"
+# The consumer scope (template parameter ConsumerScope's default): what a channel backend's token holds.
 LOCAL_SCOPE = "messaging/conversations"
 
 
-def mint_token(client_id: str, *, ttl_seconds: int = 3600, extra_claims: dict[str, Any] | None = None) -> str:
+def mint_token(
+    client_id: str,
+    *,
+    ttl_seconds: int = 3600,
+    scope: str | None = LOCAL_SCOPE,
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
     """An HS256 JWT shaped like a client-credentials token for tenant `client_id`.
 
-    `extra_claims` adds or replaces claims; a claim set to None is removed (e.g. a token with no client_id).
-    A negative `ttl_seconds` mints an already expired token.
+    `scope` is the space-separated `scope` claim (None or blank: no scope claim at all). `extra_claims` adds
+    or replaces claims; a claim set to None is removed (e.g. a token with no client_id). A negative
+    `ttl_seconds` mints an already expired token.
     """
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -29,10 +37,11 @@ def mint_token(client_id: str, *, ttl_seconds: int = 3600, extra_claims: dict[st
         "aud": LOCAL_AUDIENCE,
         "sub": client_id,
         "client_id": client_id,
-        "scope": LOCAL_SCOPE,
         "iat": now,
         "exp": now + ttl_seconds,
     }
+    if scope is not None and scope.strip():
+        claims["scope"] = " ".join(scope.split())
     for name, value in (extra_claims or {}).items():
         if value is None:
             claims.pop(name, None)
@@ -45,8 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print a local-only bearer token (and nothing else).")
     parser.add_argument("--client", default="local-client", help="tenant: the token's client_id and sub")
     parser.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires")
+    parser.add_argument(
+        "--scope",
+        default=LOCAL_SCOPE,
+        help=f'space-separated scopes, e.g. "{LOCAL_SCOPE} messaging/representative" (default: %(default)s)',
+    )
     args = parser.parse_args(argv)
-    print(mint_token(args.client, ttl_seconds=args.ttl))
+    print(mint_token(args.client, ttl_seconds=args.ttl, scope=args.scope))
 
 
 if __name__ == "__main__":

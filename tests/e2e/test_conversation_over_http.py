@@ -34,9 +34,11 @@ def test_invalid_create_is_a_json_400_naming_the_field(send: Send) -> None:
     assert answer.body["errors"][0]["field"] == "customercontext.email"
 
 
-def test_no_token_is_a_json_401(send: Send) -> None:
+def test_no_token_is_a_problem_json_401_from_the_gateway(send: Send) -> None:
     answer = send("POST", CREATE, {}, tenant=None)
     assert answer.status == 401 and answer.body["code"] == "unauthorized"
+    content_type = next(value for name, value in answer.headers.items() if name.lower() == "content-type")
+    assert content_type == "application/problem+json"
 
 
 def test_64_concurrent_http_creates_per_customer_share_one_conversation(send: Send) -> None:

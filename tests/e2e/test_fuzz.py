@@ -49,6 +49,7 @@ SEND_ACTIVITY = f"POST {BASE}/conversation/{{conversationId}}"
 FUZZ_EXAMPLES = 500
 MIN_REQUESTS = 2000
 SENT: Counter[str] = Counter()
+# What the local gateway answers itself, before any function runs.
 # These answers reject what was sent: they must name the offending fields.
 NAMES_FIELDS = frozenset({400, 413, 415})
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -18,8 +18,9 @@ CONVERSATION = "/api/v1.0/consumer/conversation/"
 
 
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])
-def test_a_method_no_route_serves_is_a_json_405_not_an_html_501(send: Send, method: str) -> None:
+def test_a_method_no_route_serves_is_a_problem_json_405_not_an_html_501(send: Send, method: str) -> None:
     answer = send(method, CREATE)
+    # The gateway's own answer: RFC 9457 problem details
     assert answer.status == 405 and answer.body["code"] == "method_not_allowed"
     assert answer.headers["allow"] == "POST"
 

@@ -13,13 +13,19 @@ from local.dynamodb_local import DynamoDBLocal, dynamodb_client
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Two functions whose modules are both app.py, a layer, a table, a parameter with and one without default.
+# Two functions whose modules are both app.py, a layer, a table, a parameter with and one without default;
+# routes on the implicit API (no scopes) and on an explicit one whose authorizer and routes require scopes.
 THROWAWAY_TEMPLATE = """
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   TimeoutMinutes: {Type: Number, Default: 1440}
   Issuer: {Type: String}
+  ConsumerScope: {Type: String, Default: messaging/conversations}
+  RepresentativeScope: {Type: String, Default: messaging/representative}
+  RequiredScope: {Type: String, Default: ""}
+Conditions:
+  HasRequiredScope: !Not [!Equals [!Ref RequiredScope, ""]]
 Globals:
   Function:
     Runtime: python3.13
@@ -30,6 +36,16 @@ Globals:
         TABLE: !Ref Table
         TIMEOUT_MINUTES: !Ref TimeoutMinutes
 Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: OAuth2
+        Authorizers:
+          OAuth2:
+            IdentitySource: $request.header.Authorization
+            AuthorizationScopes: [!If [HasRequiredScope, !Ref RequiredScope, !Ref AWS::NoValue]]
+            JwtConfiguration: {issuer: !Ref Issuer, audience: [local]}
   Layer:
     Type: AWS::Serverless::LayerVersion
     Properties: {ContentUri: layers/shared/}
@@ -49,6 +65,23 @@ Resources:
           Type: HttpApi
           Properties: {Method: GET, Path: "/api/v1.0/consumer/conversation/{conversationId}"}
         Together: {Type: HttpApi, Properties: {Method: GET, Path: /api/v1.0/consumer/together}}
+        DefaultScopes:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /api/v1.0/consumer/scoped}
+        Representative:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: GET
+            Path: /api/v1.0/representative/conversations
+            Auth: {AuthorizationScopes: [!Ref RepresentativeScope]}
+        Either:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: GET
+            Path: /api/v1.0/either
+            Auth: {AuthorizationScopes: [!Ref ConsumerScope, !Ref RepresentativeScope]}
   OtherFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -66,21 +99,36 @@ Resources:
 ECHO_HANDLER = """
 import json
 import os
-import time
+import socket
+import uuid
 
 import local_tests_layer_marker  # from the layer, as Lambda finds it under /opt/python
 
 SEEN_VARIABLES = ("TABLE", "TIMEOUT_MINUTES", "WHERE", "AWS_ENDPOINT_URL_DYNAMODB")
 SEEN_VARIABLES += ("POWERTOOLS_METRICS_NAMESPACE",)
+IMPORTED_AS = str(uuid.uuid4())  # one value per import of this module, i.e. per execution environment
+
+
+def meet(address):
+    # The test's rendezvous (tests/local/rendezvous.py): say who we are, wait until the test lets us go.
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=120) as meeting:
+        meeting.sendall(f"{os.getpid()}\\n".encode())
+        meeting.recv(1)
 
 
 def lambda_handler(event, context):
     if event.get("pathParameters", {}).get("conversationId") == "explode":
         raise RuntimeError("the handler failed")
-    if event["rawPath"].endswith("/together"):
-        time.sleep(0.5)  # a slow invocation, so that concurrent requests need more than one environment
+    if event.get("pathParameters", {}).get("conversationId") == "bad-header":
+        return {"statusCode": 200, "headers": {"x-split": "a\\r\\nx-injected: 1"}, "body": ""}
+    if event.get("pathParameters", {}).get("conversationId") == "exit":
+        os._exit(3)  # the runtime process ends in the middle of an invocation
+    if "x-rendezvous" in event["headers"]:
+        meet(event["headers"]["x-rendezvous"])
     answer = {
         "pid": os.getpid(),
+        "imported_as": IMPORTED_AS,
         "function": "Echo",
         "layer": local_tests_layer_marker.MARKER,
         "event": event,

@@ -35,3 +35,13 @@ def call(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(answer: Answer, status: int, code: str) -> dict[str, Any]:
+    """The answer is RFC 9457 problem details for `code`, with its HTTP status; returns the document."""
+    assert answer.status == status, answer.body
+    assert answer.headers["content-type"] == "application/problem+json"
+    document: dict[str, Any] = answer.json()
+    assert (document["status"], document["code"], document["type"]) == (status, code, f"/docs/errors#{code}")
+    assert document["title"] and document["detail"]
+    return document

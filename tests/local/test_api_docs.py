@@ -77,4 +77,5 @@ def test_other_methods_on_docs_reach_the_router_as_before() -> None:
 def test_without_swagger_ui_dist_the_docs_say_how_to_install_it(tmp_path: Path) -> None:
     answer = ApiDocs(swagger_ui_dir=tmp_path / "missing").answer("GET", "/docs")
     assert answer is not None and answer.status == 404
+    assert answer.content_type == "application/problem+json"
     assert "npm ci" in json.loads(answer.body)["detail"]

@@ -1,5 +1,6 @@
 """local.dev_server: routes, the emulated authorizer, events and proxy answers over real HTTP."""
 
+import base64
 import json
 import os
 import queue
@@ -8,8 +9,10 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,7 +20,8 @@ from local.api_gateway import MAX_BODY_BYTES
 from local.dev_server import DevServer, parameter_overrides
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from local.token import mint_token
-from tests.local.http_client import Answer, bearer, call
+from tests.local.http_client import Answer, assert_problem, bearer, call
+from tests.local.rendezvous import Rendezvous
 
 BASE = "/api/v1.0/consumer"
 CONVERSATION_ID = "0b6c5ab0-8a1b-4c3e-9d55-2f1f7c1e0a11"
@@ -27,14 +31,6 @@ def echoed(answer: Answer) -> dict[str, Any]:
     assert answer.status == 200, answer.body
     body: dict[str, Any] = answer.json()
     return body
-
-
-def assert_error(answer: Answer, status: int, code: str) -> None:
-    assert answer.status == status
-    assert answer.headers["content-type"] == "application/problem+json"
-    problem = answer.json()
-    assert (problem["status"], problem["code"], problem["type"]) == (status, code, f"/docs/errors#{code}")
-    assert problem["detail"]
 
 
 def test_a_request_reaches_its_function_with_path_parameters_and_claims(local_api: DevServer) -> None:
@@ -96,29 +92,80 @@ def test_functions_see_the_templates_environment_with_local_tables_and_overrides
     assert body["layer"] == "from the layer"
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"Authorization": "Basic eDp5"},
-        {"Authorization": "Bearer nope"},
-        bearer(mint_token("a", ttl_seconds=-5)),
-    ],
-    ids=["no token", "not bearer", "malformed", "expired"],
-)
-def test_requests_without_a_usable_token_get_401_json(local_api: DevServer, headers: dict[str, str]) -> None:
-    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
-    assert_error(answer, 401, "unauthorized")
+def hand_made_token(payload: str) -> str:
+    """A token PyJWT would refuse to mint: the payload exactly as given, any signature."""
+
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    return f"{part(json.dumps({'alg': 'HS256'}))}.{part(payload)}.c2ln"
+
+
+def test_two_authorization_headers_get_401_problem_json(local_api: DevServer) -> None:
+    # Given two Authorization headers, each a valid token (http.client sends both as given)
+    address = urlsplit(local_api.base_url)
+    connection = HTTPConnection("127.0.0.1", address.port, timeout=30)
+    try:
+        connection.putrequest("GET", f"{BASE}/conversation/{CONVERSATION_ID}")
+        connection.putheader("Authorization", f"Bearer {mint_token('a')}")
+        connection.putheader("Authorization", f"Bearer {mint_token('b')}")
+        connection.endheaders()
+        response = connection.getresponse()
+        answer = Answer(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, [], response.read()
+        )
+    finally:
+        connection.close()
+    # Then the authorizer refuses the request, as API Gateway refuses the comma-joined value
+    assert "More than one Authorization header" in assert_problem(answer, 401, "unauthorized")["detail"]
+
+
+def test_a_request_without_a_token_gets_401_problem_json_with_a_bare_bearer_challenge(
+    local_api: DevServer,
+) -> None:
+    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}")
+    assert_problem(answer, 401, "unauthorized")
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_an_unknown_route_gets_404_json_even_without_a_token(local_api: DevServer) -> None:
-    assert_error(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Basic eDp5"},
+        {"Authorization": "Bearer nope"},
+        bearer(mint_token("a", ttl_seconds=-5)),
+        {"Authorization": f"Bearer {mint_token('a')}, Bearer {mint_token('b')}"},
+        bearer(hand_made_token('{"exp": NaN}')),
+        bearer(hand_made_token('{"exp": 1e999}')),
+        bearer(hand_made_token('{"exp": 9999999999, "claims": ' + "[" * 500 + "]" * 500 + "}")),
+        bearer(hand_made_token("[9999999999]")),
+    ],
+    ids=[
+        "not bearer",
+        "malformed",
+        "expired",
+        "two tokens comma-joined",
+        "exp NaN",
+        "exp 1e999",
+        "claims 500 deep",
+        "payload not an object",
+    ],
+)
+def test_requests_with_an_unusable_token_get_401_problem_json_saying_invalid_token(
+    local_api: DevServer, headers: dict[str, str]
+) -> None:
+    answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
+    assert_problem(answer, 401, "unauthorized")
+    assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-def test_a_known_path_with_a_wrong_method_gets_405_json(local_api: DevServer) -> None:
+def test_an_unknown_route_gets_404_problem_json_even_without_a_token(local_api: DevServer) -> None:
+    assert_problem(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+
+
+def test_a_known_path_with_a_wrong_method_gets_405_problem_json(local_api: DevServer) -> None:
     answer = call(local_api.base_url, "DELETE", f"{BASE}/conversation/{CONVERSATION_ID}", headers=bearer("x"))
-    assert_error(answer, 405, "method_not_allowed")
+    assert_problem(answer, 405, "method_not_allowed")
     assert answer.headers["allow"] == "GET, POST"
 
 
@@ -126,7 +173,7 @@ def test_a_body_over_api_gateways_10_mb_cap_gets_413(local_api: DevServer) -> No
     # The length alone decides: the server answers before reading the body
     headers = {**bearer(mint_token("a")), "Content-Length": str(MAX_BODY_BYTES + 1)}
     answer = call(local_api.base_url, "POST", f"{BASE}/conversation/create", b"{}", headers)
-    assert_error(answer, 413, "payload_too_large")
+    assert_problem(answer, 413, "payload_too_large")
 
 
 def test_a_body_at_the_cap_reaches_the_function(local_api: DevServer) -> None:
@@ -135,9 +182,19 @@ def test_a_body_at_the_cap_reaches_the_function(local_api: DevServer) -> None:
     assert len(echoed(answer)["event"]["body"]) == MAX_BODY_BYTES
 
 
-def test_a_failing_function_gets_500_json(local_api: DevServer) -> None:
+def test_a_failing_function_gets_500_problem_json(local_api: DevServer) -> None:
     answer = call(local_api.base_url, "GET", f"{BASE}/conversation/explode", headers=bearer(mint_token("a")))
-    assert_error(answer, 500, "internal_error")
+    assert_problem(answer, 500, "internal_error")
+
+
+def test_a_function_answer_that_is_not_valid_http_gets_500_problem_json(local_api: DevServer) -> None:
+    # Given a function returning a header value with a line break (a header injection, if passed on)
+    answer = call(
+        local_api.base_url, "GET", f"{BASE}/conversation/bad-header", headers=bearer(mint_token("a"))
+    )
+    # Then API Gateway's 500, and nothing of it reaches the client
+    assert_problem(answer, 500, "internal_error")
+    assert "x-injected" not in answer.headers
 
 
 def test_concurrent_requests_are_all_answered(local_api: DevServer) -> None:
@@ -148,6 +205,18 @@ def test_concurrent_requests_are_all_answered(local_api: DevServer) -> None:
     # When they all send a request, Then each is answered
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert list(pool.map(lambda _: together(), range(32))) == [200] * 32
+
+
+def test_while_an_invocation_runs_other_connections_are_still_served(local_api: DevServer) -> None:
+    # Given an invocation held inside the function (in-process mode: the only one that can run)
+    with Rendezvous() as rendezvous, ThreadPoolExecutor(max_workers=1) as pool:
+        headers = {**bearer(mint_token("a")), **rendezvous.headers}
+        held = pool.submit(call, local_api.base_url, "GET", f"{BASE}/together", b"", headers)
+        arrival = rendezvous.arrive()
+        # When another client asks for something the gateway answers itself, Then it is answered meanwhile
+        assert_problem(call(local_api.base_url, "GET", f"{BASE}/nothing-here"), 404, "not_found")
+        arrival.release()
+        assert held.result().status == 200
 
 
 def test_stop_restores_the_environment(dynamodb_local: DynamoDBLocal, throwaway_template: Path) -> None:
@@ -223,23 +292,3 @@ def test_the_command_serves_until_a_signal_then_stops_dynamodb_local_and_exits_0
         if server.poll() is None:
             server.kill()
             server.wait()
-
-
-def test_with_workers_concurrent_requests_run_in_separate_execution_environments(
-    dynamodb_local: DynamoDBLocal, throwaway_template: Path, table_prefix: str
-) -> None:
-    # Given the dev server with two worker processes per function
-    server = DevServer(
-        throwaway_template, dynamodb_endpoint=dynamodb_local.endpoint, table_prefix=table_prefix, workers=2
-    )
-    with server:
-        # When four slow requests arrive at once
-        def slow() -> Answer:
-            return call(server.base_url, "GET", f"{BASE}/together", headers=bearer(mint_token("a")))
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda _: slow(), range(4)))
-    # Then all are answered, by two processes that are not the server's own
-    assert [answer.status for answer in answers] == [200] * 4
-    pids = {json.loads(answer.body)["pid"] for answer in answers}
-    assert len(pids) == 2 and os.getpid() not in pids

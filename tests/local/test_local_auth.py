@@ -1,7 +1,6 @@
-"""local.token and local.auth: local tokens, and the emulated JWT authorizer's 401 reasons."""
+"""local.token and local.auth: local tokens, and the emulated JWT authorizer's 401 and 403 reasons."""
 
-import base64
-import json
+import os
 import subprocess
 import sys
 import time
@@ -9,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from local.auth import Unauthorized, claims_from_authorization
+from local.auth import Forbidden, Unauthorized, authorize, token_scopes
 from local.dynamodb_local import REPO_ROOT
 from local.token import LOCAL_AUDIENCE, LOCAL_ISSUER, LOCAL_ONLY_SIGNING_KEY, mint_token
 
@@ -50,8 +49,49 @@ def test_make_token_prints_only_the_token() -> None:
     assert jwt.decode(token, options={"verify_signature": False})["client_id"] == "acme"
 
 
+def test_the_scope_option_sets_the_tokens_scopes_and_blank_means_none() -> None:
+    def scope_of(token: str) -> object:
+        return jwt.decode(token, options={"verify_signature": False}).get("scope")
+
+    assert scope_of(mint_token("acme", scope=" a   b ")) == "a b"
+    assert scope_of(mint_token("acme", scope="")) is None
+    assert scope_of(mint_token("acme", scope=None)) is None
+
+
+def run_quietly(command: list[str]) -> subprocess.CompletedProcess[str]:
+    # Without the make variables of an enclosing `make test`: a sub-make would print "Entering directory".
+    environment = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "scope"),
+    [
+        (["make", "token", "CLIENT=acme"], "messaging/conversations"),
+        (
+            ["make", "token", "CLIENT=acme", "SCOPE=messaging/representative other"],
+            "messaging/representative other",
+        ),
+        ([sys.executable, "-m", "local.token", "--client", "acme", "--scope", "x y"], "x y"),
+    ],
+    ids=["make token: consumer scope by default", "make token SCOPE=", "local.token --scope"],
+)
+def test_make_token_with_scope_prints_only_a_token_holding_those_scopes(
+    command: list[str], scope: str
+) -> None:
+    # When the command runs, as `TOKEN=$(make token CLIENT=acme SCOPE="...")` does
+    result = run_quietly(command)
+    # Then stdout is one JWT for that tenant with exactly those scopes
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["client_id"], claims["scope"]) == ("acme", scope)
+
+
 def test_a_valid_bearer_token_gives_its_claims() -> None:
-    claims = claims_from_authorization(f"Bearer {mint_token('acme')}", now=time.time())
+    claims = authorize([f"Bearer {mint_token('acme')}"], (), now=time.time())
     assert claims["client_id"] == "acme"
 
 
@@ -59,57 +99,73 @@ def test_the_signature_is_not_checked_locally() -> None:
     # Given a token signed with some other key (as a real identity provider's would be)
     token = jwt.encode({"client_id": "acme", "exp": time.time() + 60}, "x" * 32, algorithm="HS256")
     # Then the local authorizer still admits it: local runs only
-    assert claims_from_authorization(f"bearer {token}", now=time.time())["client_id"] == "acme"
+    assert authorize([f"bearer {token}"], (), now=time.time())["client_id"] == "acme"
 
 
 @pytest.mark.parametrize(
-    ("header", "reason"),
+    ("values", "reason", "missing"),
     [
-        (None, "Missing Authorization"),
-        ("", "Missing Authorization"),
-        ("   ", "Missing Authorization"),
-        ("Basic dXNlcjpwYXNz", '"Bearer <token>"'),
-        ("Bearer", '"Bearer <token>"'),
-        ("Bearer a b", '"Bearer <token>"'),
-        ("Bearer not-a-jwt", "Malformed bearer token"),
-        ("Bearer a.b.c", "Malformed bearer token"),
+        ([], "Missing Authorization", True),
+        ([""], "Missing Authorization", True),
+        (["Basic dXNlcjpwYXNz"], '"Bearer <token>"', False),
+        (["Bearer a b"], '"Bearer <token>"', False),
+        (["Bearer not-a-jwt"], "Malformed bearer token", False),
+        ([f"Bearer {mint_token('a')}"] * 2, "More than one Authorization header", False),
+        ([f"Bearer {mint_token('a')},Bearer {mint_token('b')}"], "More than one Authorization header", False),
+        ([f"Bearer {mint_token('a', ttl_seconds=-1)}"], "expired", False),
     ],
+    ids=["none", "empty", "basic", "two words", "not a jwt", "two headers", "comma-joined", "expired"],
 )
-def test_missing_or_malformed_authorization_is_unauthorized(header: str | None, reason: str) -> None:
-    with pytest.raises(Unauthorized, match=reason):
-        claims_from_authorization(header, now=time.time())
+def test_an_unusable_token_is_unauthorized_saying_why(values: list[str], reason: str, missing: bool) -> None:
+    # The token checks themselves are messaging.http.bearer's (tests/unit/test_bearer.py)
+    with pytest.raises(Unauthorized, match=reason) as caught:
+        authorize(values, (), now=time.time())
+    assert caught.value.missing is missing
 
 
-def test_an_expired_token_is_unauthorized() -> None:
-    token = mint_token("acme", ttl_seconds=-1)
-    with pytest.raises(Unauthorized, match="expired"):
-        claims_from_authorization(f"Bearer {token}", now=time.time())
+def test_a_route_with_scopes_admits_a_token_holding_any_one_of_them() -> None:
+    token = mint_token("acme", scope="messaging/representative other")
+    claims = authorize(
+        [f"Bearer {token}"], ("messaging/conversations", "messaging/representative"), time.time()
+    )
+    assert claims["client_id"] == "acme"
 
 
-def test_a_token_expires_at_exactly_its_exp() -> None:
-    token = mint_token("acme", extra_claims={"exp": 1_000})
-    assert claims_from_authorization(f"Bearer {token}", now=999.0)["exp"] == 1_000
-    with pytest.raises(Unauthorized, match="expired"):
-        claims_from_authorization(f"Bearer {token}", now=1_000.0)
+@pytest.mark.parametrize(
+    "scope_claims",
+    [
+        {"scope": "a messaging/representative"},
+        {"scp": ["a", "messaging/representative"]},
+        {"scp": "a messaging/representative"},
+        {"scope": "a", "scp": ["messaging/representative"]},
+    ],
+    ids=["scope string", "scp list", "scp string", "scope and scp"],
+)
+def test_scopes_come_from_the_scope_or_the_scp_claim(scope_claims: dict[str, object]) -> None:
+    token = mint_token("acme", scope=None, extra_claims=scope_claims)
+    assert token_scopes(jwt.decode(token, options={"verify_signature": False})) >= {
+        "messaging/representative"
+    }
+    authorize([f"Bearer {token}"], ("messaging/representative",), now=time.time())
 
 
-def test_a_token_without_exp_is_unauthorized() -> None:
-    token = mint_token("acme", extra_claims={"exp": None})
-    with pytest.raises(Unauthorized, match="no exp"):
-        claims_from_authorization(f"Bearer {token}", now=time.time())
+@pytest.mark.parametrize(
+    "scope_claims",
+    [
+        {},
+        {"scope": "messaging/conversations"},
+        {"scope": "messaging"},
+        {"scp": [["messaging/representative"]]},
+    ],
+    ids=["no scope claim", "another scope", "a prefix of it", "a nested list"],
+)
+def test_a_token_without_any_of_the_routes_scopes_is_forbidden(scope_claims: dict[str, object]) -> None:
+    token = mint_token("acme", scope=None, extra_claims=scope_claims)
+    with pytest.raises(Forbidden, match="none of this route's scopes"):
+        authorize([f"Bearer {token}"], ("messaging/representative",), now=time.time())
 
 
-def test_a_token_whose_exp_is_not_a_number_is_unauthorized() -> None:
-    # PyJWT refuses to mint this, so the payload is assembled by hand
-    def part(value: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    token = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'exp': 'tomorrow'})}.c2ln"
-    with pytest.raises(Unauthorized, match="not a number"):
-        claims_from_authorization(f"Bearer {token}", now=time.time())
-
-
-def test_a_token_used_before_its_nbf_is_unauthorized() -> None:
-    token = mint_token("acme", extra_claims={"nbf": int(time.time()) + 600})
-    with pytest.raises(Unauthorized, match="not valid yet"):
-        claims_from_authorization(f"Bearer {token}", now=time.time())
+def test_an_unusable_token_is_unauthorized_before_its_scopes_are_looked_at() -> None:
+    token = mint_token("acme", ttl_seconds=-1, scope="messaging/representative")
+    with pytest.raises(Unauthorized):
+        authorize([f"Bearer {token}"], ("messaging/representative",), now=time.time())

@@ -94,7 +94,12 @@ def test_routes_take_handler_from_globals_and_path_parameters_verbatim(tmp_path:
 
 def test_parameter_defaults_are_strings_and_parameters_without_default_are_absent(tmp_path: Path) -> None:
     template = load_template(write_throwaway_app(tmp_path))
-    assert parameter_defaults(template) == {"TimeoutMinutes": "1440"}
+    assert parameter_defaults(template) == {
+        "TimeoutMinutes": "1440",
+        "ConsumerScope": "messaging/conversations",
+        "RepresentativeScope": "messaging/representative",
+        "RequiredScope": "",
+    }
 
 
 def test_function_environment_merges_globals_with_the_functions_own_and_resolves_refs(tmp_path: Path) -> None:

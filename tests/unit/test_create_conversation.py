@@ -109,9 +109,16 @@ def test_context_and_customer_are_stored_with_the_conversation(
     client = boto3.client("dynamodb")
     item = client.get_item(
         TableName=moto_tables["ConversationsTable"],
-        Key={"pk": {"S": f"TENANT#tenant-a#CONVERSATION#{answer.body['conversationId']}"}},
+        Key={
+            "pk": {"S": f"TENANT#tenant-a#CONVERSATION#{answer.body['conversationId']}"},
+            "sk": {"S": "#DETAILS"},
+        },
     )["Item"]
-    assert item["status"] == {"S": "open"}
+    state = client.get_item(
+        TableName=moto_tables["ConversationsTable"],
+        Key={"pk": item["pk"], "sk": {"S": "#STATE"}},
+    )["Item"]
+    assert state["status"] == {"S": "open"}
     assert item["skipDeflectionBot"] == {"BOOL": True}
     assert item["customer"]["M"]["firstname"] == {"S": "John"}
     assert '"productname":{"value":"XBox","isDisplayable":true}' in item["context"]["S"]

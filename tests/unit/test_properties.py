@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from messaging import contact_keys
+from messaging.domain import contact_keys
 from messaging.http import body as strict_json
 from messaging.http.body import MalformedJson
 from messaging.http.errors import field_errors

@@ -12,7 +12,7 @@ from tests.unit.conftest import CreateCall
 def _conversation(tables: dict[str, str], tenant: str, conversation_id: str) -> dict[str, Any]:
     item: dict[str, Any] = boto3.client("dynamodb").get_item(
         TableName=tables["ConversationsTable"],
-        Key={"pk": {"S": f"TENANT#{tenant}#CONVERSATION#{conversation_id}"}},
+        Key={"pk": {"S": f"TENANT#{tenant}#CONVERSATION#{conversation_id}"}, "sk": {"S": "#DETAILS"}},
     )["Item"]
     return item
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
-from messaging.errors import Unauthenticated
+from messaging.domain.errors import Unauthenticated
 from messaging.http.claims import claims_of, tenant_from_claims
 from tests.harness import CREATE, api_event
 

@@ -7,9 +7,8 @@ parameter TenantClaim (env TENANT_CLAIM, default client_id).
 
 from __future__ import annotations
 
-import base64
-import json
 import os
+import time
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from messaging.config import settings
 from messaging.domain.errors import Unauthenticated
 from messaging.domain.tenant import Tenant
+from messaging.http.bearer import BearerTokenError, claims_from_authorization
 from messaging.http.limits import MAX_TENANT_LENGTH
 from messaging.observability import logger
 
@@ -59,14 +59,10 @@ def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _unverified_bearer_claims(headers: Mapping[str, str]) -> Mapping[str, Any] | None:
-    # API Gateway lower-cases header names; `sam local` keeps the client's case.
-    authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
-    scheme, _, token = (authorization or "").partition(" ")
-    parts = token.split(".")
-    if scheme.lower() != "bearer" or len(parts) != 3:
-        return None
+    # API Gateway lower-cases header names and joins repeated ones with commas; `sam local` keeps the
+    # client's case. The same checks as the dev server's authorizer emulation (messaging.http.bearer).
+    values = [value for name, value in headers.items() if name.lower() == "authorization"]
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
+        return claims_from_authorization(values, time.time())
+    except BearerTokenError as error:
+        raise Unauthenticated(str(error)) from None

@@ -31,6 +31,12 @@ class ProblemType:
 
 # Every code the API answers with. The docs page, the OpenAPI document and the answers read this table.
 PROBLEM_TYPES: dict[str, ProblemType] = {
+    "bad_request": ProblemType(
+        400,
+        "Bad request",
+        "The HTTP request itself is malformed (its framing: Content-Length, Transfer-Encoding, the request "
+        "line or headers); the connection is closed.",
+    ),
     "validation_failed": ProblemType(
         400, "The request is not valid", "A field breaks a rule of the contract; `errors` names each one."
     ),
@@ -81,7 +87,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         409, "The conversation has ended", "Messages are not accepted in wrapup or closed."
     ),
     "length_required": ProblemType(
-        411, "Length required", "Send a Content-Length; chunked bodies are refused."
+        411, "Length required", "A body must be sent with a Content-Length (chunked bodies are not accepted)."
     ),
     "payload_too_large": ProblemType(413, "Body too large", "The body is over the API's size cap."),
     "unsupported_media_type": ProblemType(
