@@ -52,7 +52,6 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "invalid_continuation_token": ProblemType(
         400, "Invalid continuation token", "The ContinuationToken was not issued for this query and caller."
     ),
-    "bad_request": ProblemType(400, "Bad request", "The HTTP request itself is malformed (its framing)."),
     "unauthorized": ProblemType(
         401, "Not authenticated", "No bearer token, or a token without a usable tenant claim."
     ),
