@@ -43,19 +43,19 @@ def test_it_documents_every_operation_under_its_title_and_the_project_s_version(
     with (REPO / "pyproject.toml").open("rb") as stream:
         version = tomllib.load(stream)["project"]["version"]
     assert (DOCUMENT["info"]["title"], DOCUMENT["info"]["version"]) == ("Messaging API", version)
-    assert set(OPERATIONS) == {
-        "createConversation",
-        "createConversationAlias",
-        "sendActivity",
-        "getConversation",
-    }
+    assert set(OPERATIONS) == set(EXPECTED_ANSWERS)
 
 
 def test_every_operation_requires_a_bearer_token_with_the_route_s_scope() -> None:
     scheme = DOCUMENT["components"]["securitySchemes"]["bearerAuth"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
     for operation_id, operation in OPERATIONS.items():
-        assert operation["security"] == [{"bearerAuth": ["messaging/conversations"]}], operation_id
+        scope = (
+            "messaging/representative"
+            if operation["tags"] == ["representative"]
+            else "messaging/conversations"
+        )
+        assert operation["security"] == [{"bearerAuth": [scope]}], operation_id
         assert {"401", "403"} <= set(operation["responses"]), operation_id
 
 
@@ -67,8 +67,12 @@ def test_no_operation_documents_the_422_this_api_never_sends() -> None:
 EXPECTED_ANSWERS = {
     "createConversation": {"200", "201", "400", "401", "403", "409", "413", "415", "500", "503"},
     "createConversationAlias": {"200", "201", "400", "401", "403", "409", "413", "415", "500", "503"},
-    "sendActivity": {"200", "400", "401", "403", "404", "413", "415", "500", "503"},
+    "sendActivity": {"200", "400", "401", "403", "404", "409", "413", "415", "500", "503"},
     "getConversation": {"200", "400", "401", "403", "404", "500", "503"},
+    "listConversations": {"200", "400", "401", "403", "500", "503"},
+    "listRepresentativeConversations": {"200", "400", "401", "403", "500", "503"},
+    "getRepresentativeConversation": {"200", "400", "401", "403", "404", "500", "503"},
+    "sendRepresentativeActivity": {"200", "400", "401", "403", "404", "409", "413", "415", "500", "503"},
 }
 
 

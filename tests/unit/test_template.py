@@ -35,12 +35,31 @@ EXPECTED_DYNAMODB_GRANTS = {
         ("IdempotencyTable", "dynamodb:UpdateItem"),
         ("IdempotencyTable", "dynamodb:DeleteItem"),
     },
-    "CloseConversationFunction": {
+    "ConsumerActivityFunction": {
         ("ConversationsTable", "dynamodb:UpdateItem"),
         ("ConversationsTable", "dynamodb:DeleteItem"),
     },
-    "GetConversationFunction": {("ConversationsTable", "dynamodb:GetItem")},
-    "ExpireConversationsFunction": {("ConversationsTable", "dynamodb:UpdateItem")},
+    "GetConversationFunction": {("ConversationsTable", "dynamodb:Query")},
+    "ListConversationsFunction": {("ConversationsTable/index/live", "dynamodb:Query")},
+    "RepresentativeConversationsFunction": {
+        ("ConversationsTable/index/byStatus", "dynamodb:Query"),
+        ("ConversationsTable/index/byRepresentative", "dynamodb:Query"),
+    },
+    "RepresentativeConversationFunction": {("ConversationsTable", "dynamodb:Query")},
+    "RepresentativeActivityFunction": {
+        ("ConversationsTable", "dynamodb:UpdateItem"),
+        ("ConversationsTable", "dynamodb:PutItem"),
+        ("ConversationsTable", "dynamodb:DeleteItem"),
+    },
+    "TimeoutSweeperFunction": {
+        ("ConversationsTable/index/due", "dynamodb:Query"),
+        ("ConversationsTable", "dynamodb:UpdateItem"),
+        ("ConversationsTable", "dynamodb:DeleteItem"),
+    },
+    "PurgeConversationsFunction": {
+        ("ConversationsTable", "dynamodb:Query"),
+        ("ConversationsTable", "dynamodb:BatchWriteItem"),
+    },
 }
 
 
@@ -49,6 +68,11 @@ def _resources_of(statement: dict[str, Any]) -> list[str]:
     resources = resources if isinstance(resources, list) else [resources]
     tables = []
     for resource in resources:
+        if isinstance(resource, dict) and "Fn::Sub" in resource:
+            # An index: !Sub ${Table.Arn}/index/<name>
+            table, _, index = resource["Fn::Sub"].removeprefix("${").partition(".Arn}")
+            tables.append(table + index)
+            continue
         assert isinstance(resource, dict) and "Fn::GetAtt" in resource, f"not a table reference: {resource}"
         target = resource["Fn::GetAtt"]
         target = target.split(".") if isinstance(target, str) else target
@@ -209,7 +233,21 @@ def test_the_dynamodb_writers_of_the_api_take_the_optional_reserved_concurrency(
         if function["Properties"].get("ReservedConcurrentExecutions")
         == {"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, NO_VALUE]}
     }
-    assert capped == {"CreateConversationFunction", "CloseConversationFunction"}
+    writers = {
+        name
+        for name, function in FUNCTIONS.items()
+        if any(event["Type"] == "HttpApi" for event in function["Properties"]["Events"].values())
+        and any(action.endswith(("PutItem", "UpdateItem")) for _, action in EXPECTED_DYNAMODB_GRANTS[name])
+    }
+    assert (
+        capped
+        == writers
+        == {
+            "CreateConversationFunction",
+            "ConsumerActivityFunction",
+            "RepresentativeActivityFunction",
+        }
+    )
 
 
 # checkov reads `checkov:skip=<ID>[,<ID>...][: reason]` in a resource's lines; `make checkov` fails on any
