@@ -7,28 +7,50 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.dynamodb_local import dynamodb_client
-from messaging.contact_keys import normalize_email, normalize_phone
-from messaging.domain import Tenant
+from messaging.domain.contact_keys import normalize_email, normalize_phone
+from messaging.domain.ids import lock_fingerprint
+from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
+from messaging.domain.tenant import Tenant
 from messaging.store import items, keys
 
 type Item = dict[str, Any]
 
-CONVERSATION_ATTRIBUTES = frozenset(
-    {"pk", "kind", "conversationId", "tenant", "status", "createdAt", "expiresAt", "contactMatch", "customer"}
+STATE_ATTRIBUTES = frozenset(
+    {"pk", "sk", "kind", "conversationId", "tenant", "status", "createdAt", "enteredAt", "lastMessageId"}
 )
-CLOSED_ATTRIBUTES = frozenset({"closedAt", "closeReason"})
+DETAILS_ATTRIBUTES = frozenset({"pk", "sk", "kind", "contactMatch", "customer"})
+# What each status's state must carry beyond the common attributes.
+STATUS_ATTRIBUTES = {
+    Status.OPEN: frozenset({"expiresAt", "statusKey", "liveKey", "dueAt"}),
+    Status.ACTIVE: frozenset({"expiresAt", "statusKey", "liveKey", "dueAt", "representative", "repKey"}),
+    Status.WAITING: frozenset({"expiresAt", "statusKey", "liveKey", "dueAt"}),
+    Status.WRAPUP: frozenset({"expiresAt", "statusKey", "dueAt", "endedAt", "endedBy"}),
+    Status.CLOSED: frozenset({"closedAt", "closeReason"}),
+}
+# What each status's state must not carry: the index keys of lists it is not on.
+STATUS_ABSENT = {
+    Status.OPEN: frozenset({"repKey", "endedAt", "closedAt"}),
+    Status.ACTIVE: frozenset({"endedAt", "closedAt"}),
+    Status.WAITING: frozenset({"endedAt", "closedAt"}),
+    Status.WRAPUP: frozenset({"liveKey", "closedAt"}),
+    Status.CLOSED: frozenset(items.INDEX_ATTRIBUTES),
+}
 
 
 @dataclass(frozen=True)
 class Storage:
-    conversations: dict[str, Item]  # by conversationId
+    states: dict[str, Item]  # by conversationId
+    details: dict[str, Item]  # by conversationId
     locks: list[Item]
     contacts: dict[str, Item]  # by contactId
     lookups: dict[str, Item]  # email and phone lookup items, by pk
 
-    def is_open(self, conversation: Item, now_ms: int) -> bool:
-        expires_at = int(conversation.get("expiresAt", {"N": "0"})["N"])
-        return bool(conversation.get("status") == {"S": "open"} and expires_at > now_ms)
+    def holds_customer(self, state: Item) -> bool:
+        return Status(state["status"]["S"]) in HOLDS_CUSTOMER
+
+
+def _conversation_id(item: Item) -> str:
+    return str(item["pk"]["S"]).rsplit("#CONVERSATION#", 1)[1]
 
 
 def read_storage(endpoint: str, tables: dict[str, str]) -> Storage:
@@ -39,68 +61,93 @@ def read_storage(endpoint: str, tables: dict[str, str]) -> Storage:
             for item in page["Items"]:
                 by_kind.setdefault(str(item["kind"]["S"]), []).append(item)
     return Storage(
-        conversations={c["conversationId"]["S"]: c for c in by_kind.get("conversation", [])},
-        locks=by_kind.get("activeLock", []),
-        contacts={c["contactId"]["S"]: c for c in by_kind.get("contact", [])},
+        states={_conversation_id(c): c for c in by_kind.get(items.KIND_CONVERSATION, [])},
+        details={_conversation_id(c): c for c in by_kind.get(items.KIND_DETAILS, [])},
+        locks=by_kind.get(items.KIND_LOCK, []),
+        contacts={c["contactId"]["S"]: c for c in by_kind.get(items.KIND_CONTACT, [])},
         lookups={i["pk"]["S"]: i for kind in ("email", "phone") for i in by_kind.get(kind, [])},
     )
 
 
-def broken_invariants(storage: Storage, now_ms: int) -> list[str]:
+def broken_invariants(storage: Storage) -> list[str]:
     """Every broken rule, as a sentence; an empty list when storage is consistent."""
     return [
         *_half_written_conversations(storage),
-        *_customers_with_two_open_conversations(storage, now_ms),
-        *_locks_without_their_open_conversation(storage),
-        *_open_conversations_without_their_lock(storage, now_ms),
+        *_states_the_table_cannot_reach(storage),
+        *_customers_with_two_active_conversations(storage),
+        *_locks_without_their_active_conversation(storage),
+        *_active_conversations_without_their_lock(storage),
         *_contacts_without_their_lookups(storage),
     ]
 
 
 def _half_written_conversations(storage: Storage) -> list[str]:
     broken = []
-    for conversation_id, item in storage.conversations.items():
-        closed = item.get("status") == {"S": "closed"}
-        wanted = CONVERSATION_ATTRIBUTES | (CLOSED_ATTRIBUTES if closed else set())
-        if "customerid" in item.get("customer", {}).get("M", {}):
-            wanted |= {"customerid"}
-        if missing := wanted - item.keys():
-            broken.append(f"conversation {conversation_id} lacks {sorted(missing)}")
+    for conversation_id in storage.states.keys() ^ storage.details.keys():
+        broken.append(f"conversation {conversation_id} has only one of its state and details")
+    for conversation_id, state in storage.states.items():
+        if missing := STATE_ATTRIBUTES - state.keys():
+            broken.append(f"conversation {conversation_id}'s state lacks {sorted(missing)}")
             continue
-        conversation = items.conversation_from_item(item)
-        if item["pk"]["S"] != keys.conversation_key(conversation.tenant, conversation_id):
-            broken.append(f"conversation {conversation_id} is stored under {item['pk']['S']}")
-        if conversation.contact_id is not None and conversation.contact_id not in storage.contacts:
-            broken.append(f"conversation {conversation_id} links a missing contact {conversation.contact_id}")
+        tenant = Tenant(state["tenant"]["S"])
+        if state["pk"]["S"] != keys.conversation_key(tenant, conversation_id):
+            broken.append(f"conversation {conversation_id} is stored under {state['pk']['S']}")
+        details = storage.details.get(conversation_id)
+        if details is None:
+            continue
+        if missing := DETAILS_ATTRIBUTES - details.keys():
+            broken.append(f"conversation {conversation_id}'s details lack {sorted(missing)}")
+        elif (contact_id := details.get("contactId", {}).get("S")) and contact_id not in storage.contacts:
+            broken.append(f"conversation {conversation_id} links a missing contact {contact_id}")
     return broken
 
 
-def _customers_with_two_open_conversations(storage: Storage, now_ms: int) -> list[str]:
-    open_per_customer = Counter(
-        (c["tenant"]["S"], c["customerid"]["S"])
-        for c in storage.conversations.values()
-        if "customerid" in c and storage.is_open(c, now_ms)
+def _states_the_table_cannot_reach(storage: Storage) -> list[str]:
+    broken = []
+    for conversation_id, state in storage.states.items():
+        status = Status(state["status"]["S"])
+        if missing := STATUS_ATTRIBUTES[status] - state.keys():
+            broken.append(f"{status} conversation {conversation_id} lacks {sorted(missing)}")
+        if present := STATUS_ABSENT[status] & state.keys():
+            broken.append(f"{status} conversation {conversation_id} carries {sorted(present)}")
+        parsed = items.state_from_item(state)
+        if status is not Status.CLOSED and state["statusKey"]["S"] != keys.status_key(parsed.tenant, status):
+            broken.append(f"conversation {conversation_id} is listed under {state['statusKey']['S']}")
+        if status is Status.CLOSED and parsed.close_reason is None:
+            broken.append(f"closed conversation {conversation_id} has no close reason")
+    return broken
+
+
+def _customers_with_two_active_conversations(storage: Storage) -> list[str]:
+    active_per_customer = Counter(
+        (s["tenant"]["S"], s["customerid"]["S"])
+        for s in storage.states.values()
+        if "customerid" in s and storage.holds_customer(s)
     )
-    return [f"{customer} has {n} open conversations" for customer, n in open_per_customer.items() if n > 1]
+    return [
+        f"{customer} has {n} open or active conversations"
+        for customer, n in active_per_customer.items()
+        if n > 1
+    ]
 
 
-def _locks_without_their_open_conversation(storage: Storage) -> list[str]:
+def _locks_without_their_active_conversation(storage: Storage) -> list[str]:
     broken = []
     for lock in storage.locks:
-        owner = storage.conversations.get(lock["conversationId"]["S"])
-        shared = ("tenant", "customerid", "expiresAt")
-        same = owner is not None and all(owner.get(name) == lock.get(name) for name in shared)
-        if owner is None or owner.get("status") != {"S": "open"} or not same:
-            broken.append(f"lock {lock['pk']['S']} points to {owner or lock['conversationId']['S']}")
+        holder_id = lock["conversationId"]["S"]
+        holder = storage.states.get(holder_id)
+        expected_key = keys.active_lock_key(Tenant(lock["tenant"]["S"]), lock_fingerprint(holder_id) or "")
+        if holder is None or not storage.holds_customer(holder) or lock["pk"]["S"] != expected_key:
+            broken.append(f"lock {lock['pk']['S']} points to {holder or holder_id}")
     return broken
 
 
-def _open_conversations_without_their_lock(storage: Storage, now_ms: int) -> list[str]:
+def _active_conversations_without_their_lock(storage: Storage) -> list[str]:
     locked = {lock["conversationId"]["S"] for lock in storage.locks}
     return [
-        f"open conversation {conversation_id} has no lock"
-        for conversation_id, c in storage.conversations.items()
-        if "customerid" in c and storage.is_open(c, now_ms) and conversation_id not in locked
+        f"{state['status']['S']} conversation {conversation_id} has no lock"
+        for conversation_id, state in storage.states.items()
+        if "customerid" in state and storage.holds_customer(state) and conversation_id not in locked
     ]
 
 

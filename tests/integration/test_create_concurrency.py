@@ -10,9 +10,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
-from messaging.domain import ConversationRequest, CreateOutcome, CustomerDetails, Tenant
+from messaging.domain.conversation import ConversationRequest, CreateOutcome, CustomerDetails
+from messaging.domain.tenant import Tenant
 from messaging.wiring import create_conversation
-from tests.integration.invariants import read_storage
+from tests.integration.invariants import broken_invariants, read_storage
 
 THREADS = 64
 CUSTOMERS = 20
@@ -47,7 +48,8 @@ def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
         assert len({answer.conversation_id for answer in answers}) == 1
     # And storage holds exactly 20 conversations and 20 locks
     storage = read_storage(dynamodb_endpoint, local_env)
-    assert (len(storage.conversations), len(storage.locks)) == (CUSTOMERS, CUSTOMERS)
+    assert (len(storage.states), len(storage.locks)) == (CUSTOMERS, CUSTOMERS)
+    assert broken_invariants(storage) == []
 
 
 def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
@@ -68,4 +70,4 @@ def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
     assert all(outcome.is_new for outcome in outcomes)
     storage = read_storage(dynamodb_endpoint, local_env)
     assert len(storage.contacts) == 1
-    assert {c["contactId"]["S"] for c in storage.conversations.values()} == set(storage.contacts)
+    assert {c["contactId"]["S"] for c in storage.details.values()} == set(storage.contacts)
