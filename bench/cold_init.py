@@ -1,5 +1,7 @@
-"""Cold init: each handler module imported in a fresh python3.13 process, against a floor module that only
-imports boto3 and creates a DynamoDB client. Two ways of laying out the code:
+"""The two code layouts a cold start is measured in, and `-X importtime` of one handler against the floor.
+
+The cold starts themselves (import, then the first request, against the floor replaying the same DynamoDB
+calls) are bench.first_request's; this module gives them their layouts:
 
 - `cached`: the repository (functions/<name>, layers/shared, the venv) with bytecode caches in place, as on a
   machine that has imported the code before. This is the best case.
@@ -8,9 +10,8 @@ imports boto3 and creates a DynamoDB client. Two ways of laying out the code:
   without __pycache__, run with -B: Lambda's /opt and /var/task are read-only, so whatever is not shipped
   compiled is compiled at every cold start. boto3 (the runtime's) keeps its bytecode in both cases.
 
-The init is measured inside the child (import + clients), as wall time and as CPU time; the process wall
-time is reported alongside. Ratios use CPU time: a cold init is single-threaded CPU work (reading warm
-files aside), and CPU time barely moves when other processes load the machine, where wall time does.
+import_costs runs bench/cold_child.py (the import alone) under `-X importtime`, several times, and groups
+the self times of the modules the floor does not load.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import LAYER, REPO
@@ -31,6 +32,7 @@ from bench.report import median
 
 CHILD = Path(__file__).with_name("cold_child.py")
 FLOOR = "floor"
+CACHED, SHIPPED = "cached", "as shipped"  # the layouts' names
 _IMPORT_TIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -42,32 +44,28 @@ class Layout:
     compile_every_time: bool
 
 
-@dataclass
-class Samples:
-    init_ms: list[float] = field(default_factory=list)  # wall, inside the child
-    cpu_ms: list[float] = field(default_factory=list)  # CPU, inside the child
-    wall_ms: list[float] = field(default_factory=list)  # the whole process, from the parent
-    modules: int = 0
-
-
 def module_of(target: str) -> str:
     return "floor_app" if target == FLOOR else "app"
 
 
 def cached_layout(functions: Sequence[str]) -> Layout:
     code_dirs = {FLOOR: CHILD.parent, **{name: REPO / "functions" / name for name in functions}}
-    return Layout("cached", LAYER, code_dirs, compile_every_time=False)
+    return Layout(CACHED, LAYER, code_dirs, compile_every_time=False)
 
 
 def shipped_layout(functions: Sequence[str], layer_python: Path, scratch: Path) -> Layout:
     code_dirs = {}
     for target in (FLOOR, *functions):
-        source = CHILD.parent / "floor_app.py" if target == FLOOR else REPO / "functions" / target / "app.py"
         folder = scratch / "task" / target
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, folder / source.name)
+        if target == FLOOR:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(CHILD.parent / "floor_app.py", folder / "floor_app.py")
+        else:  # the function's folder as sam build packs it: no bytecode
+            shutil.copytree(
+                REPO / "functions" / target, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         code_dirs[target] = folder
-    return Layout("as shipped", layer_python, code_dirs, compile_every_time=True)
+    return Layout(SHIPPED, layer_python, code_dirs, compile_every_time=True)
 
 
 def run_child(
@@ -86,24 +84,6 @@ def run_child(
         raise RuntimeError(f"cold init of {target} ({layout.name}) failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result, wall_ms, done.stderr
-
-
-def measure(
-    layout: Layout, targets: Sequence[str], environments: Mapping[str, Mapping[str, str]], repetitions: int
-) -> dict[str, Samples]:
-    """Interleaved: every repetition runs every target once, so drifts in machine load hit all of them."""
-    samples = {target: Samples() for target in targets}
-    for target in targets:  # warm the OS file cache (and, for `cached`, write any missing bytecode)
-        run_child(layout, target, environments[target])
-    for repetition in range(repetitions):
-        shift = repetition % len(targets)
-        for target in [*targets[shift:], *targets[:shift]]:
-            result, wall_ms, _ = run_child(layout, target, environments[target])
-            samples[target].init_ms.append(result["init_ms"])
-            samples[target].cpu_ms.append(result["cpu_ms"])
-            samples[target].wall_ms.append(wall_ms)
-            samples[target].modules = int(result["modules"])
-    return samples
 
 
 def import_self_times(stderr: str) -> dict[str, int]:

@@ -23,14 +23,24 @@ from pathlib import Path
 from bench import REPO, readme
 from bench import calls as calls_module
 from bench.calls import CLOSE, CREATE_CONTACT, CREATE_EXISTING, CREATE_MAIN, GET, Counted, count_operations
-from bench.cold_init import FLOOR, ImportCosts, Samples, cached_layout, import_costs, measure, shipped_layout
-from bench.cost import ASSUMED_COLD_START_SHARE, Line, Operation, cost_lines, total
+from bench.cold_init import CACHED, FLOOR, SHIPPED, ImportCosts, cached_layout, import_costs, shipped_layout
+from bench.cost import ASSUMED_COLD_START_SHARE, Line, Operation, cost_lines, snapstart_line, total
+from bench.first_request import ColdStart, measure_cold_starts
+from bench.functions import main_samples
 from bench.layer import ARM64, LayerSize, build_layer, measure_layer
 from bench.memory import FLOOR as RSS_FLOOR
 from bench.memory import Rss, measure_rss, peak
 from bench.report import Goal, Section, goals_table, median, ms
 from bench.warm import CountingSink, WarmResult, measure_warm
-from bench.workload import ALL_FUNCTIONS, API_FUNCTIONS, TEMPLATE, lambda_environment, memory_mb
+from bench.workload import (
+    ALL_FUNCTIONS,
+    API_FUNCTIONS,
+    FUNCTIONS,
+    OTHER_FUNCTIONS,
+    TEMPLATE,
+    lambda_environment,
+    memory_mb,
+)
 from local.dynamodb_local import DynamoDBLocal, dynamodb_client, find_jar
 from local.layer_bytecode import compile_for_lambda, imported_modules
 from local.tables import create_tables
@@ -43,8 +53,8 @@ COLD_GOAL, WARM_GOAL, LAYER_GOAL_MB, RSS_GOAL_MB, COST_GOAL = 1.30, 1.10, 15.0, 
 
 @dataclass(frozen=True)
 class Settings:
-    cold_repetitions: int = 7
-    shipped_repetitions: int = 5
+    cold_repetitions: int = 7  # cached layout: pairs per function
+    shipped_repetitions: int = 5  # as shipped: pairs per API function
     importtime_runs: int = 3
     count_repetitions: int = 3
     warm_rounds: int = 5
@@ -68,8 +78,7 @@ class Progress:
 @dataclass
 class Measured:
     layer: LayerSize
-    cached: dict[str, Samples]
-    shipped: dict[str, Samples]
+    cold: dict[str, dict[str, ColdStart]]  # layout -> function -> its pairs with the floor
     imports: ImportCosts
     worst: str
     counts: dict[str, Counted]
@@ -82,9 +91,11 @@ class Measured:
 def measure_all(settings: Settings, log: Progress) -> Measured:
     load_at_start = os.getloadavg()[0]
     fake_tables = {name: f"bench-{name}" for name in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")}
-    targets = [FLOOR, *ALL_FUNCTIONS]
-    cold_env = {target: lambda_environment(target, fake_tables) for target in targets}
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch_dir:
+    cold_env = {target: lambda_environment(target, fake_tables) for target in [FLOOR, *ALL_FUNCTIONS]}
+    samples = main_samples(FUNCTIONS, REPO / "events")
+    api = [function for function in FUNCTIONS if function.api]
+    log("DynamoDB Local: starting")
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch_dir, DynamoDBLocal() as local:
         scratch = Path(scratch_dir)
         log("layer: pip install for arm64 + python3.13 (wheels cached in .local-run/bench-wheels)")
         shipped_modules = imported_modules()
@@ -94,20 +105,27 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
         if platform.machine() in ("aarch64", "arm64"):
             host_layer = arm64_layer
         else:
-            log("layer: the same requirements for this host, to run the as-shipped cold inits")
+            log("layer: the same requirements for this host, to run the as-shipped cold starts")
             host_layer = build_layer(scratch / "host")
             compile_for_lambda(host_layer, shipped_modules)
-        log(f"cold init, cached bytecode: {settings.cold_repetitions} × {len(targets)} fresh processes")
-        cached = measure(cached_layout(ALL_FUNCTIONS), targets, cold_env, settings.cold_repetitions)
-        log(f"cold init, as shipped: {settings.shipped_repetitions} × {len(targets)} processes")
-        layout = shipped_layout(ALL_FUNCTIONS, host_layer, scratch)
-        shipped = measure(layout, targets, cold_env, settings.shipped_repetitions)
-    worst = max(ALL_FUNCTIONS, key=lambda name: _ratio(cached, name))
-    log(f"cold init: -X importtime of {worst} and the floor")
-    imports = import_costs(cached_layout(ALL_FUNCTIONS), worst, cold_env, settings.importtime_runs)
+        log(
+            f"cold starts (import + first request, and the floor replaying its DynamoDB calls): cached "
+            f"{settings.cold_repetitions} × {len(FUNCTIONS)} pairs, as shipped "
+            f"{settings.shipped_repetitions} × {len(api)} pairs, each function once more to warm up"
+        )
+        cold = measure_cold_starts(
+            dynamodb_client(local.endpoint),
+            local.endpoint,
+            samples,
+            [
+                (cached_layout(ALL_FUNCTIONS), FUNCTIONS, settings.cold_repetitions),
+                (shipped_layout(ALL_FUNCTIONS, host_layer, scratch), api, settings.shipped_repetitions),
+            ],
+        )
+        worst = max(API_FUNCTIONS, key=lambda name: cold[CACHED][name].ratio("import"))
+        log(f"cold init: -X importtime of {worst} and the floor")
+        imports = import_costs(cached_layout(ALL_FUNCTIONS), worst, cold_env, settings.importtime_runs)
 
-    log("DynamoDB Local: starting")
-    with DynamoDBLocal() as local:
         tables = create_tables(dynamodb_client(local.endpoint), TEMPLATE, prefix=f"b{uuid.uuid4().hex[:8]}-")
         env = {
             **lambda_environment("create_conversation", tables),
@@ -124,17 +142,7 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
             rss = measure_rss(tables, local.endpoint, settings.rss_requests, settings.rss_repetitions)
     seconds = time.monotonic() - log.started
     load = (load_at_start, os.getloadavg()[0])
-    return Measured(layer_size, cached, shipped, imports, worst, counts, warm, rss, seconds, load)
-
-
-def _ratio(samples: dict[str, Samples], target: str, *, wall: bool = False) -> float:
-    """Median over repetitions of the target's init over the floor's init in the same repetition."""
-    mine, floor = (
-        (samples[target].init_ms, samples[FLOOR].init_ms)
-        if wall
-        else (samples[target].cpu_ms, samples[FLOOR].cpu_ms)
-    )
-    return median(a / b for a, b in zip(mine, floor, strict=True))
+    return Measured(layer_size, cold, imports, worst, counts, warm, rss, seconds, load)
 
 
 def _operations(m: Measured, contact: bool) -> list[Operation]:
@@ -145,41 +153,48 @@ def _operations(m: Measured, contact: bool) -> list[Operation]:
             name,
             m.warm.median_ms(name, "product"),
             m.warm.median_cpu_ms(name, "product"),
-            median(m.shipped[functions[name]].init_ms),
+            m.cold[SHIPPED][functions[name]].median_ms("product", "import", wall=True),
             counts[name].median_wru,
             counts[name].median_rru,
             m.warm.stdout_bytes(name),
+            m.cold[SHIPPED][functions[name]].first_request_ms("product", wall=True),
         )
         for name in ("create", "close")
     ]
 
 
+def _cold_goals(m: Measured) -> list[Goal]:
+    """Per API function, init + first request then import only: the worse of the two layouts."""
+    goals = []
+    for figure, title in (("first", "1a. Cold start, init + first request"), ("import", "1b. Import only")):
+        for function in API_FUNCTIONS:
+            measured = {layout: m.cold[layout][function] for layout in m.cold if function in m.cold[layout]}
+            ratios = {layout: cold.ratio(figure) for layout, cold in measured.items()}
+            worst = max(ratios, key=lambda layout: ratios[layout])
+            cold = measured[worst]
+            detail = ", ".join(
+                f"{layout} {ratios[layout]:.2f}× (wall {measured[layout].ratio(figure, wall=True):.2f}×)"
+                for layout in measured
+            )
+            detail += (
+                f"; {worst}: CPU {ms(cold.median_ms('product', figure))} vs "
+                f"{ms(cold.median_ms('floor', figure))}"
+            )
+            goals.append(Goal(f"{title} vs boto3 floor: {function}", ratios[worst], COLD_GOAL, "×", detail))
+    return goals
+
+
 def build_report(m: Measured) -> str:
     memory = memory_mb("create_conversation")
-    main_lines = cost_lines(_operations(m, contact=False), memory)
-    contact_lines = cost_lines(_operations(m, contact=True), memory)
-    api_peaks = {name: peak(m.rss[name]) for name in API_FUNCTIONS}
+    snapstart = snapstart_line({name: memory_mb(name) for name in API_FUNCTIONS}, invocations=2)
+    main_lines = [*cost_lines(_operations(m, contact=False), memory), snapstart]
+    contact_lines = [*cost_lines(_operations(m, contact=True), memory), snapstart]
+    api_peaks = {name: peak(m.rss[name]) for name in API_FUNCTIONS if name in m.rss}
     worst_rss = max(api_peaks, key=lambda name: api_peaks[name])
-    shipped_worst = max(ALL_FUNCTIONS, key=lambda name: _ratio(m.shipped, name))
+    without_rss = [name for name in API_FUNCTIONS if name not in m.rss]
     new_calls = max(m.counts[CREATE_MAIN].median_calls, m.counts[CREATE_CONTACT].median_calls)
     goals = [
-        Goal(
-            "1. Cold init vs boto3 floor, cached bytecode (worst handler)",
-            _ratio(m.cached, m.worst),
-            COLD_GOAL,
-            "×",
-            f"{m.worst}: CPU {ms(median(m.cached[m.worst].cpu_ms))} vs {ms(median(m.cached[FLOOR].cpu_ms))}; "
-            f"wall ratio {_ratio(m.cached, m.worst, wall=True):.2f}×",
-        ),
-        Goal(
-            "1. Cold init vs boto3 floor, as shipped by make build (worst handler)",
-            _ratio(m.shipped, shipped_worst),
-            COLD_GOAL,
-            "×",
-            f"{shipped_worst}: CPU {ms(median(m.shipped[shipped_worst].cpu_ms))} vs "
-            f"{ms(median(m.shipped[FLOOR].cpu_ms))}; "
-            f"wall ratio {_ratio(m.shipped, shipped_worst, wall=True):.2f}×",
-        ),
+        *_cold_goals(m),
         *[
             Goal(
                 f"2. Warm {op} vs hand-written boto3 handler",
@@ -216,7 +231,8 @@ def build_report(m: Measured) -> str:
             api_peaks[worst_rss],
             RSS_GOAL_MB,
             " MB",
-            f"{worst_rss}; boto3 floor {peak(m.rss[RSS_FLOOR]):.1f} MB",
+            f"{worst_rss}; boto3 floor {peak(m.rss[RSS_FLOOR]):.1f} MB"
+            + (f"; no RSS workload for {', '.join(without_rss)}" if without_rss else ""),
             1,
         ),
         Goal(
@@ -283,37 +299,76 @@ def _environment_line(seconds: float, load: tuple[float, float]) -> str:
 
 def _cold_section(m: Measured) -> Section:
     rows = []
-    for target in [FLOOR, *ALL_FUNCTIONS]:
-        row = [target]
-        for samples in (m.cached, m.shipped):
-            row += [
-                ms(median(samples[target].cpu_ms)),
-                ms(median(samples[target].init_ms)),
-                "1.00× / 1.00×"
-                if target == FLOOR
-                else f"{_ratio(samples, target):.2f}× / {_ratio(samples, target, wall=True):.2f}×",
-            ]
-        rows.append([*row, ms(median(m.cached[target].wall_ms)), str(m.cached[target].modules)])
+    for function in ALL_FUNCTIONS:
+        for layout, by_function in m.cold.items():
+            if function not in by_function:
+                continue
+            cold = by_function[function]
+            figures = []
+            for figure in ("import", "first"):
+                figures += [
+                    f"{ms(cold.median_ms('product', figure))} / {ms(cold.median_ms('floor', figure))}",
+                    f"{cold.ratio(figure):.2f}× / {cold.ratio(figure, wall=True):.2f}×",
+                ]
+            calls = cold.product.calls
+            rows.append(
+                [
+                    function if function in API_FUNCTIONS else f"{function} (not an API function)",
+                    layout,
+                    f"{cold.sample} → {cold.product.status or 'returned'}",
+                    *figures,
+                    f"{ms(cold.first_request_ms('product'))} / {ms(cold.first_request_ms('floor'))}",
+                    ", ".join(f"{c.operation}{f' ({c.error})' if c.error else ''}" for c in calls) or "none",
+                    f"{cold.faithful_replays} of {cold.pairs}",
+                    f"{cold.product.modules_after_import} + {cold.product.modules_by_first_request}",
+                ]
+            )
+    init_calls = sum(
+        1
+        for by_function in m.cold.values()
+        for cold in by_function.values()
+        for call in cold.product.calls
+        if call.phase == "init"
+    )
     return Section(
-        "1. Cold init (fresh python3.13 process: import the handler module, create its clients)",
+        "1. Cold start: a fresh python3.13 process imports the handler, then answers its first request",
         (
-            "Module",
-            "CPU, cached",
-            "Wall, cached",
+            "Function",
+            "Layout",
+            "Sample → answer",
+            "Import only: CPU, product / floor",
             "Ratio CPU / wall",
-            "CPU, as shipped",
-            "Wall, as shipped",
+            "Init + first request: CPU, product / floor",
             "Ratio CPU / wall",
-            "Process wall, cached",
-            "Modules",
+            "First request alone: CPU, product / floor",
+            "DynamoDB calls of the first request",
+            "Replayed alike",
+            "Modules: import + first request",
         ),
         rows,
         [
-            "Init = import + clients, timed inside the process. Ratio = median over repetitions of "
-            "(module init / floor init in the same repetition); the goal uses CPU time, which machine load "
-            "disturbs far less than wall time. Floor = `import boto3; boto3.client('dynamodb')`.",
+            "Product: bench/first_child.py imports the handler module (its clients are created at module "
+            "scope), then invokes it with the function's main sample from events/ (bench/functions.py: the "
+            "first `events/<folder>.<case>.json` in sort order, or the case named in MAIN_CASES) against "
+            "DynamoDB Local. A sample naming a conversation in its path runs against one created just before "
+            "by the create function's main sample. Functions come from template.yaml (API functions: an "
+            "HttpApi event).",
+            "Floor: the same child imports bench/floor_app.py (`import boto3; boto3.client('dynamodb')`), "
+            "then replays the DynamoDB calls the product made in that pair (recorded by wrapping botocore's "
+            "BaseClient._make_api_call), in order, with the same parameters, on a copy of the same data; "
+            "errors the product got (conditional checks) are caught. 'Replayed alike': pairs where the floor "
+            "got the same operations with the same errors.",
+            "Import only = the import; init + first request = import + the first invocation, timed inside "
+            "the process (the interpreter's own start-up is in neither). Ratio = median over pairs (product "
+            "and floor back to back, functions rotated) of product / floor, in CPU time (the goal) and "
+            "wall time (it includes DynamoDB Local's answer times and swings with machine load). Moving work "
+            "from the import into the first request moves it between the two figures, not out of the second.",
             "Cached: the repository with its bytecode caches. As shipped: the layer as `make build` ships it "
-            "(sam build's layout plus unchecked-hash .pyc of the imported modules), run with -B.",
+            "(sam build's layout plus unchecked-hash .pyc of the modules the functions import at init), run "
+            "with -B, so a module imported only by the first request is compiled from source there. "
+            f"Functions that are not API functions ({', '.join(OTHER_FUNCTIONS) or 'none'}) are measured in "
+            "the cached layout only, and are in no goal.",
+            f"Calls made during an import (replayed in the floor's first request): {init_calls}.",
             "Absolute times are this machine's, not Lambda's (a 256 MB function gets ~1/7 of a vCPU).",
         ],
     )

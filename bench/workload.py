@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.functions import functions_of
 from local.template import function_environment, load_template, resources_of_type
 from tests.harness import BASE, CREATE, REPO, api_event
 
@@ -13,13 +14,12 @@ TEMPLATE = load_template(REPO / "template.yaml")
 CONVERSATION_ROUTE = f"{BASE}/conversation/{{conversationId}}"
 TENANT = "bench-tenant"
 
+FUNCTIONS = functions_of(TEMPLATE)  # every function of template.yaml (bench.functions)
 # functions/<name>/ -> the template's logical id, read from each function's CodeUri.
-FUNCTION_IDS: dict[str, str] = {
-    str(resource["Properties"]["CodeUri"]).strip("/").rpartition("/")[2]: logical_id
-    for logical_id, resource in resources_of_type(TEMPLATE, "AWS::Serverless::Function").items()
-}
-API_FUNCTIONS = ("create_conversation", "close_conversation", "get_conversation")
-ALL_FUNCTIONS = (*API_FUNCTIONS, "expire_conversations")
+FUNCTION_IDS: dict[str, str] = {function.folder: function.logical_id for function in FUNCTIONS}
+API_FUNCTIONS = tuple(function.folder for function in FUNCTIONS if function.api)
+OTHER_FUNCTIONS = tuple(function.folder for function in FUNCTIONS if not function.api)
+ALL_FUNCTIONS = (*API_FUNCTIONS, *OTHER_FUNCTIONS)
 
 
 def memory_mb(function: str) -> int:

@@ -20,8 +20,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from local.template import function_properties, load_template, resources_of_type
+
 REPO = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("create_conversation", "close_conversation", "get_conversation", "expire_conversations")
+
+
+def template_functions(template_path: Path = REPO / "template.yaml") -> tuple[str, ...]:
+    """The folder (functions/<folder>/, its CodeUri) of each AWS::Serverless::Function, never hand-kept."""
+    template = load_template(template_path)
+    return tuple(
+        str(function_properties(template, logical_id)["CodeUri"]).strip("/").rpartition("/")[2]
+        for logical_id in resources_of_type(template, "AWS::Serverless::Function")
+    )
+
+
+FUNCTIONS = template_functions()
 
 _LIST_MODULES = """
 import importlib.util, json, os, sys
