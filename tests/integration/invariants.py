@@ -8,7 +8,7 @@ from typing import Any
 
 from local.dynamodb_local import dynamodb_client
 from messaging.domain.contact_keys import normalize_email, normalize_phone
-from messaging.domain.ids import lock_fingerprint
+from messaging.domain.ids import is_conversation_id, lock_fingerprint
 from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
 from messaging.domain.tenant import Tenant
 from messaging.store import items, keys
@@ -46,7 +46,7 @@ class Storage:
     lookups: dict[str, Item]  # email and phone lookup items, by pk
 
     def holds_customer(self, state: Item) -> bool:
-        return Status(state["status"]["S"]) in HOLDS_CUSTOMER
+        return "status" in state and Status(state["status"]["S"]) in HOLDS_CUSTOMER
 
 
 def _conversation_id(item: Item) -> str:
@@ -105,6 +105,8 @@ def _half_written_conversations(storage: Storage) -> list[str]:
 def _states_the_table_cannot_reach(storage: Storage) -> list[str]:
     broken = []
     for conversation_id, state in storage.states.items():
+        if STATE_ATTRIBUTES - state.keys():
+            continue  # half written: reported as such
         status = Status(state["status"]["S"])
         if missing := STATUS_ATTRIBUTES[status] - state.keys():
             broken.append(f"{status} conversation {conversation_id} lacks {sorted(missing)}")
@@ -136,7 +138,8 @@ def _locks_without_their_active_conversation(storage: Storage) -> list[str]:
     for lock in storage.locks:
         holder_id = lock["conversationId"]["S"]
         holder = storage.states.get(holder_id)
-        expected_key = keys.active_lock_key(Tenant(lock["tenant"]["S"]), lock_fingerprint(holder_id) or "")
+        fingerprint = lock_fingerprint(holder_id) if is_conversation_id(holder_id) else None
+        expected_key = keys.active_lock_key(Tenant(lock["tenant"]["S"]), fingerprint or "")
         if holder is None or not storage.holds_customer(holder) or lock["pk"]["S"] != expected_key:
             broken.append(f"lock {lock['pk']['S']} points to {holder or holder_id}")
     return broken

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from botocore.retries.standard import ExponentialBackoff
 
 from local.dynamodb_local import dynamodb_client as local_client
 from local.events import lambda_context
-from messaging.conversation_ids import new_conversation_id
+from messaging.config import settings
+from messaging.domain.ids import ConversationIds
+from messaging.domain.tenant import Tenant
 from tests.faults import Fault, FaultInjector, Send, load_handler_with_faults
 from tests.harness import BASE, CREATE, api_event, environment, load_handler, table_environment
 from tests.integration.invariants import broken_invariants, read_storage
@@ -90,13 +91,14 @@ def run_environment(
     with environment({**table_environment(tables), "AWS_ENDPOINT_URL_DYNAMODB": endpoint}):
         injector = FaultInjector(rate, seed=SEED * 100 + index)
         create = load_handler_with_faults("create_conversation", injector)
-        close = load_handler_with_faults("close_conversation", injector)
+        close = load_handler_with_faults("consumer_activity", injector)
+        ids = ConversationIds(settings().id_secret)
         known: list[tuple[str, str, str]] = []  # (tenant, customerid, conversation id) answered to us
         for step in range(CALLS_PER_WORKER):
             tenant, customerid, roll = chooser.choice(TENANTS), chooser.choice(CUSTOMERS), chooser.random()
             before, target, message = len(injector.sends), None, None
             if roll < 0.1:
-                action, target = "close_unknown", new_conversation_id(customerid)  # its lock may exist
+                action, target = "close_unknown", ids.new(Tenant(tenant), customerid)  # its lock may exist
                 answer = send(close, close_event(target, tenant))
             elif roll < 0.45 and known:
                 action, (tenant, customerid, target) = "close", known.pop(chooser.randrange(len(known)))
@@ -178,21 +180,28 @@ def test_faults_under_concurrent_creates_and_closes_give_correct_answers_or_503(
     # Then every answer is correct or a 503 with Retry-After: never a 500, never internals
     wrong = [call for call in calls if verdict(call) == "wrong"]
     assert not wrong, f"{report}\nwrong answers: {wrong[:3]}"
+    # And the faults did not leave every call busy: most are answered despite them
+    answered = Counter(verdict(call) for call in calls)["correct"]
+    assert answered >= len(calls) * (0.8 if rate < 0.5 else 0.3), report
     # And, faults off, storage holds: one open conversation per customer, locks, whole items, contacts
     storage = read_storage(dynamodb_endpoint, local_env)
-    assert broken_invariants(storage, time.time_ns() // 1_000_000) == [], report
+    assert broken_invariants(storage) == [], report
     # And every conversation answered exists for its customer, written by this create iff answered 201
     for call in (c for c in calls if c.action == "create" and c.status in (200, 201)):
-        stored = storage.conversations.get(call.document()["conversationId"])
-        assert stored is not None and stored["tenant"]["S"] == call.tenant, (report, call)
-        assert stored["customerid"]["S"] == call.customerid, (report, call)
-        own = stored["startMessage"]["M"]["message"]["S"] == call.message
+        conversation_id = call.document()["conversationId"]
+        state, details = storage.states.get(conversation_id), storage.details.get(conversation_id)
+        assert state is not None and details is not None and state["tenant"]["S"] == call.tenant, (
+            report,
+            call,
+        )
+        assert state["customerid"]["S"] == call.customerid, (report, call)
+        own = details["startMessage"]["M"]["message"]["S"] == call.message
         assert own == (call.status == 201), (report, call)
     print(report)
     # And every close answered 200 is stored closed
     for call in calls:
         if call.action == "close" and call.status == 200:
-            assert storage.conversations[str(call.target)]["status"]["S"] == "closed", (report, call)
+            assert storage.states[str(call.target)]["status"]["S"] == "closed", (report, call)
     # And the faults were really there, of every kind
     injected = Counter(s.fault for call in calls for s in call.sends if s.fault is not None)
     assert set(injected) == set(Fault), report
@@ -237,13 +246,13 @@ def test_a_close_answers_503_with_retry_after_while_dynamodb_keeps_failing(
     status, raw, _ = send(load_handler("create_conversation"), created)
     conversation_id = json.loads(raw)["conversationId"]
     injector = FaultInjector(1.0, seed=SEED, faults=[fault])
-    close = load_handler_with_faults("close_conversation", injector)
+    close = load_handler_with_faults("consumer_activity", injector)
     # When the customer ends it
     status, raw, retry_after = send(close, close_event(conversation_id, "tenant-a"))
     # Then the close answers 503 with Retry-After, and storage stays consistent either way
     assert (status, json.loads(raw)["code"], retry_after) == (503, "service_unavailable", "1")
     storage = read_storage(dynamodb_endpoint, local_env)
-    assert broken_invariants(storage, time.time_ns() // 1_000_000) == []
+    assert broken_invariants(storage) == []
     # And once DynamoDB recovers the close answers 200
     injector.enabled = False
     assert send(close, close_event(conversation_id, "tenant-a"))[0] == 200
@@ -289,18 +298,28 @@ def test_a_create_whose_idempotency_record_answer_was_lost_still_answers() -> No
     injector = FaultInjector(0, seed=SEED, operations={"PutItem"}, script=[Fault.LOST_ANSWER])
     create = load_handler_with_faults("create_conversation", injector)
     body = {**create_body(CUSTOMERS[0], 0), "conversationrequestid": str(uuid.uuid4())}
-    status, _, _ = send(create, api_event("POST", CREATE, body))
+    status, raw, _ = send(create, api_event("POST", CREATE, body))
     assert status in (201, 503)
+    # And the request, sent again with DynamoDB well, gets one conversation: the first answer replayed, or
+    # (after a 503, when the create itself never ran) the create's own answer
+    injector.enabled = False
+    again_status, again_raw, _ = send(create, api_event("POST", CREATE, body))
+    if status == 201:
+        assert (again_status, json.loads(again_raw)) == (201, json.loads(raw))
+    else:
+        assert again_status == 201
+    third_status, third_raw, _ = send(create, api_event("POST", CREATE, body))
+    assert (third_status, json.loads(third_raw)) == (again_status, json.loads(again_raw))
 
 
 def test_the_invariant_check_sees_half_written_and_orphaned_items(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:
-    # Given a lock without conversation, a conversation without its customer, a contact without lookup
+    # Given a lock without conversation, a conversation's state without its details, a contact without lookup
     client = local_client(dynamodb_endpoint)
     conversations, contacts = local_env["ConversationsTable"], local_env["ContactsTable"]
-    stray_lock = {"kind": "activeLock", "conversationId": "gone", "tenant": "t", "customerid": "c"}
-    half_conversation = {"kind": "conversation", "conversationId": "half", "tenant": "t", "status": "open"}
+    stray_lock = {"sk": "#LOCK", "kind": "activeLock", "conversationId": "gone", "tenant": "t"}
+    half_conversation = {"sk": "#STATE", "kind": "conversation", "conversationId": "half", "tenant": "t"}
     lone_contact = {"kind": "contact", "contactId": "k", "email": "a@b.c"}
     for table, pk, item in [
         (conversations, "TENANT#t#LOCK#x", stray_lock),
@@ -309,5 +328,10 @@ def test_the_invariant_check_sees_half_written_and_orphaned_items(
     ]:
         client.put_item(TableName=table, Item={"pk": {"S": pk}} | {k: {"S": v} for k, v in item.items()})
     # When storage is checked, Then each is reported
-    broken = broken_invariants(read_storage(dynamodb_endpoint, local_env), time.time_ns() // 1_000_000)
-    assert [sentence.split(" ")[0] for sentence in broken] == ["conversation", "lock", "contact"], broken
+    broken = broken_invariants(read_storage(dynamodb_endpoint, local_env))
+    assert [sentence.split(" ")[0] for sentence in broken] == [
+        "conversation",
+        "conversation",
+        "lock",
+        "contact",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from messaging.observability import logger
-from tests.harness import BASE, CREATE, api_event, invoke, load_handler
+from tests.api import InProcessApi
 
 PII = {
     "customerid": "cust-PII-7731",
@@ -38,30 +39,32 @@ def log_lines() -> Iterator[io.StringIO]:
 def test_a_full_conversation_logs_no_personal_data(
     local_env: dict[str, str], log_lines: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a create with every personal field, a start message, an invalid repeat, a close and a read
-    create, close = load_handler("create_conversation"), load_handler("close_conversation")
+    # Given a create with every personal field, a start message, a repeat, an invalid create, the
+    # representative's events and views, the lists and the customer's end
+    api = InProcessApi()
     body = {"customercontext": PII, "startmessage": {"message": MESSAGE, "displayname": PII["firstname"]}}
-    created = invoke(create, api_event("POST", CREATE, body))
-    again = invoke(create, api_event("POST", CREATE, {**body, "conversationrequestid": "r-1"}))
-    invalid = invoke(
-        create, api_event("POST", CREATE, {"customercontext": {**PII, "email": PII["lastname"]}})
-    )
+    created = api.create(body)
+    again = api.create({**body, "conversationrequestid": "r-1"})
+    invalid = api.create({"customercontext": {**PII, "email": PII["lastname"]}})
     conversation_id = created.body["conversationId"]
-    path = f"{BASE}/conversation/{conversation_id}"
-    closed = invoke(
-        close,
-        api_event(
-            "POST",
-            path,
-            {"type": "endOfConversation"},
-            route=f"{BASE}/conversation/{{conversationId}}",
-            path_parameters={"conversationId": conversation_id},
-        ),
-    )
-    assert (created.status, again.status, invalid.status, closed.status) == (201, 200, 400, 200)
-    # Then neither the log lines nor the printed metrics contain any of it
+    statuses = [
+        api.event(conversation_id, "accept").status,
+        api.representative_view(conversation_id).status,
+        api.queue({"status": "active"}).status,
+        api.conversations().status,
+        api.event(conversation_id, "wait").status,
+        api.event(conversation_id, "resume").status,
+        api.end(conversation_id).status,
+        api.event(conversation_id, "close").status,
+        api.get(conversation_id).status,
+    ]
+    assert (created.status, again.status, invalid.status) == (201, 200, 400)
+    assert statuses == [200] * len(statuses)
+    # Then neither the log lines nor the printed metrics contain any of it, nor an unkeyed hash of the
+    # customerid (what conversation ids carried before they were keyed per deployment)
     output = log_lines.getvalue() + capsys.readouterr().out
-    for value in [*PII.values(), MESSAGE, "5558675309", PII["email"].lower()]:
+    digest = hashlib.sha256(PII["customerid"].encode()).hexdigest()
+    for value in [*PII.values(), MESSAGE, "5558675309", PII["email"].lower(), digest[:8], digest[8:16]]:
         assert value not in output, f"personal data in logs: {value!r}"
     # And the create's outcome line names the tenant, the conversation and the request
     lines = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.startswith("{")]

@@ -39,7 +39,7 @@ _LIKELY_SOURCE = {
     Event.RESUME: Status.WAITING,
     Event.END: Status.ACTIVE,
     Event.CLOSE: Status.WRAPUP,
-    Event.END_OF_CONVERSATION: Status.ACTIVE,
+    Event.END_OF_CONVERSATION: Status.OPEN,  # one round trip for the close the API always had
     Event.CUSTOMER_MESSAGE: Status.WAITING,
     Event.TIMEOUT: Status.OPEN,
 }
