@@ -74,9 +74,12 @@ def broken_invariants(storage: Storage) -> list[str]:
     return [
         *_half_written_conversations(storage),
         *_states_the_table_cannot_reach(storage),
+        *_index_keys_that_misplace_a_conversation(storage),
+        *_close_reasons_that_contradict_the_ending(storage),
         *_customers_with_two_active_conversations(storage),
         *_locks_without_their_active_conversation(storage),
         *_active_conversations_without_their_lock(storage),
+        *_locks_outliving_their_holder(storage),
         *_contacts_without_their_lookups(storage),
     ]
 
@@ -120,6 +123,45 @@ def _states_the_table_cannot_reach(storage: Storage) -> list[str]:
     return broken
 
 
+def _index_keys_that_misplace_a_conversation(storage: Storage) -> list[str]:
+    """A live conversation carries exactly the index keys its state gives it (items.index_attributes, the
+    layout a create writes), so every list and the sweeper find it where they look. `dueAt` alone may be
+    earlier than the deadline (a lower bound: messages push `expiresAt` on without touching the index), never
+    later: a timeout would be swept late."""
+    broken = []
+    for conversation_id, state in storage.states.items():
+        parsed = items.state_from_item(state)
+        if parsed.status is Status.CLOSED or "expiresAt" not in state:
+            continue  # closed: _states_the_table_cannot_reach checks it carries no index key at all
+        expected = {
+            name: value for name, value in items.index_attributes(parsed).items() if value is not None
+        }
+        stored = {name: state[name] for name in items.INDEX_ATTRIBUTES if name in state}
+        if stored.keys() != expected.keys():
+            broken.append(
+                f"{parsed.status} conversation {conversation_id} has index keys {sorted(stored)}, "
+                f"not {sorted(expected)}"
+            )
+            continue
+        for name, value in expected.items():
+            if name != "dueAt" and stored[name] != value:
+                broken.append(f"conversation {conversation_id}'s {name} is {stored[name]}, not {value}")
+        if int(stored["dueAt"]["N"]) > int(state["expiresAt"]["N"]):
+            broken.append(f"conversation {conversation_id} is due after its deadline")
+    return broken
+
+
+def _close_reasons_that_contradict_the_ending(storage: Storage) -> list[str]:
+    """Once ended (wrapup: `endedBy`), a conversation closes for the reason of who ended it, whether closed
+    or timed out (CONTRACT.md); any other reason is two transitions half applied over each other."""
+    broken = []
+    for conversation_id, state in storage.states.items():
+        ended_by, reason = state.get("endedBy", {}).get("S"), state.get("closeReason", {}).get("S")
+        if ended_by is not None and reason is not None and reason != ended_by:
+            broken.append(f"conversation {conversation_id} ended by {ended_by} closed as {reason}")
+    return broken
+
+
 def _customers_with_two_active_conversations(storage: Storage) -> list[str]:
     active_per_customer = Counter(
         (s["tenant"]["S"], s["customerid"]["S"])
@@ -152,6 +194,21 @@ def _active_conversations_without_their_lock(storage: Storage) -> list[str]:
         for conversation_id, state in storage.states.items()
         if "customerid" in state and storage.holds_customer(state) and conversation_id not in locked
     ]
+
+
+def _locks_outliving_their_holder(storage: Storage) -> list[str]:
+    """A lock's deadline is a lower bound of its holder's: later, a create would dedupe to a conversation
+    that has already timed out (reads say closed) instead of starting a new one."""
+    broken = []
+    for lock in storage.locks:
+        holder = storage.states.get(lock["conversationId"]["S"])
+        if (
+            holder is not None
+            and "expiresAt" in holder
+            and (int(lock["expiresAt"]["N"]) > int(holder["expiresAt"]["N"]))
+        ):
+            broken.append(f"lock {lock['pk']['S']} outlives its holder's deadline")
+    return broken
 
 
 def _contacts_without_their_lookups(storage: Storage) -> list[str]:
