@@ -4,8 +4,9 @@ Threads stand for Lambda execution environments: each builds its own use case ob
 store (as messaging/wiring.py does at init), with the timeouts it is given. Races start at a Barrier; no
 sleep synchronises anything. Storage is checked with tests/integration/invariants.py BEFORE anything tidies
 up. Where an interleaving must be exact (a write landing between two attempts of one use case), a store
-wrapper runs the other environment's write right there, in order, instead of hoping that threads hit it; the
-bugs found that way are strict xfails at the end of the file, each naming the code at fault.
+wrapper runs the other environment's write right there, in order, instead of hoping that threads hit it. The
+scenarios at the end of the file each found a bug (a 409 naming a closed holder, a takeover's holder never
+purged, a revived conversation left on its representative's list), fixed since.
 """
 
 from __future__ import annotations
@@ -606,11 +607,6 @@ def test_a_create_whose_lock_takeover_meets_the_sweepers_timeout_starts_a_new_co
     consistent_storage(dynamodb_endpoint, local_env)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usecases/events.py _learn: a takeover refused because the expired holder was swept meanwhile "
-    "answers CustomerHasActiveConversation naming the closed holder, though the customerid is free",
-)
 def test_resume_whose_lock_takeover_meets_the_sweepers_timeout_takes_the_free_customerid(
     dynamodb_endpoint: str, local_env: dict[str, str], waiting_behind_an_expired_holder: tuple[str, str]
 ) -> None:
@@ -632,11 +628,6 @@ def test_resume_whose_lock_takeover_meets_the_sweepers_timeout_takes_the_free_cu
     assert (outcome.changed, outcome.status) == (True, Status.ACTIVE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="usecases/events.py _learn: a takeover refused because a create replaced the expired holder "
-    "meanwhile answers CustomerHasActiveConversation naming the closed old holder, not the new one",
-)
 def test_resume_whose_lock_takeover_meets_a_create_names_the_new_holder(
     dynamodb_endpoint: str, local_env: dict[str, str], waiting_behind_an_expired_holder: tuple[str, str]
 ) -> None:
@@ -658,11 +649,6 @@ def test_resume_whose_lock_takeover_meets_a_create_names_the_new_holder(
     assert busy.value.holder == created[0].conversation_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/changes.py holder_timeout: a conversation closed (timeout) by a create's or a resume's "
-    "takeover of its lock gets no ttl, so it is never purged RetentionDays after it closed",
-)
 def test_a_holder_closed_by_a_takeover_gets_its_purge_time(
     local_env: dict[str, str], waiting_behind_an_expired_holder: tuple[str, str]
 ) -> None:
@@ -681,11 +667,6 @@ def test_a_holder_closed_by_a_takeover_gets_its_purge_time(
     assert "ttl" in item
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/changes.py state_update: a customer message reviving a waiting conversation (waiting -> "
-    "open) keeps repKey and sets repSort, so a queued conversation stays on its representative's index",
-)
 def test_a_customer_message_reviving_a_waiting_conversation_queues_it_like_a_release(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:

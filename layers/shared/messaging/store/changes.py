@@ -102,7 +102,9 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
         ]
         if t.target not in _LISTED:
             removals += ["liveKey", "createdSort"]
-        if t.event is Event.RELEASE:
+        if t.target is Status.OPEN:
+            # Back in the queue (a release, or a customer's message reviving a waiting conversation): no
+            # representative has it, so it leaves every representative's list.
             removals += ["representative", "repKey", "repSort"]
             assignments.remove("repSort = :repSort")
             del values[":repSort"]
@@ -124,7 +126,7 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
     return update
 
 
-def lock_actions(table: str, change: Change) -> list[dict[str, Any]]:
+def lock_actions(table: str, change: Change, retention_s: int) -> list[dict[str, Any]]:
     """What the transition does to the customer's lock (none for a conversation without a customerid)."""
     fingerprint = lock_fingerprint(change.conversation_id)
     effect = change.transition.effect
@@ -156,7 +158,7 @@ def lock_actions(table: str, change: Change) -> list[dict[str, Any]]:
         "conversationId": s(change.conversation_id),
         "expiresAt": n(change.deadline_ms),
     }
-    return [take_lock(table, item, change.replaced_lock), *takeover(table, change, change.replaced_lock)]
+    return [take_lock(table, item, change.replaced_lock), *takeover(table, change, retention_s)]
 
 
 def take_lock(table: str, item: dict[str, Any], replaced: ActiveLock | None) -> dict[str, Any]:
@@ -170,28 +172,37 @@ def take_lock(table: str, item: dict[str, Any], replaced: ActiveLock | None) -> 
     return {"Put": put}
 
 
-def takeover(table: str, change: Change, replaced: ActiveLock | None) -> list[dict[str, Any]]:
+def takeover(table: str, change: Change, retention_s: int) -> list[dict[str, Any]]:
     """Taking a lock whose holder is past its deadline closes the holder (timeout) in the same transaction."""
-    if replaced is None:
+    if change.replaced_lock is None:
         return []
-    return [{"Update": holder_timeout(table, change.tenant, replaced.conversation_id, change.now_ms)}]
+    holder = change.replaced_lock.conversation_id
+    return [{"Update": holder_timeout(table, change.tenant, holder, change.now_ms, retention_s)}]
 
 
-def holder_timeout(table: str, tenant: Tenant, conversation_id: str, now_ms: int) -> dict[str, Any]:
+def holder_timeout(
+    table: str, tenant: Tenant, conversation_id: str, now_ms: int, retention_s: int
+) -> dict[str, Any]:
     """The timeout of a lock's holder (open or active, whichever), at its deadline, if it has passed.
 
     Its source status is not known here, and need not be: from open and from active a timeout does the same.
     The purge time counts from now rather than from the deadline (an update cannot divide): minutes later.
     """
+    names, purge = {"#status": "status"}, ""
+    values: dict[str, Any] = {}
+    purge_at = purge_time(now_ms, retention_s)
+    if purge_at is not None:
+        names["#ttl"], values[":purge"], purge = "ttl", n(purge_at), ", #ttl = :purge"
     return {
         "TableName": table,
         "Key": {"pk": s(keys.conversation_key(tenant, conversation_id)), "sk": s(keys.STATE)},
         "ConditionExpression": "#status IN (:open, :active) AND expiresAt <= :now",
         "UpdateExpression": "SET #status = :closed, closedAt = expiresAt, closeReason = :timeout, "
-        "enteredAt = :now, lastMessageId = lastMessageId + :one, outbox = :outbox REMOVE "
+        f"enteredAt = :now, lastMessageId = lastMessageId + :one, outbox = :outbox{purge} REMOVE "
         + ", ".join(_CLOSED_INDEXES),
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values
+        | {
             ":open": s(Status.OPEN.value),
             ":active": s(Status.ACTIVE.value),
             ":closed": s(Status.CLOSED.value),

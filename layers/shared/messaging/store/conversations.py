@@ -114,9 +114,8 @@ class DynamoDBConversations:
             if new.replaced_lock is not None:
                 # In the same transaction: no conversation stays "open" in storage once another replaced it.
                 holder_index = len(actions)
-                holder = changes.holder_timeout(
-                    self._table, tenant, new.replaced_lock.conversation_id, now_ms
-                )
+                replaced = new.replaced_lock.conversation_id
+                holder = changes.holder_timeout(self._table, tenant, replaced, now_ms, self._retention_s)
                 actions.append({"Update": holder})
         if new.new_contact is not None:
             contact = new.new_contact
@@ -154,7 +153,7 @@ class DynamoDBConversations:
         """One transaction: the state's transition and what it does to the customer's lock. A transition
         that leaves the lock alone is a single UpdateItem, which also returns the new state."""
         update = changes.state_update(self._table, change, self._retention_s)
-        locks = changes.lock_actions(self._table, change)
+        locks = changes.lock_actions(self._table, change, self._retention_s)
         if not locks:
             return self._update(update)
         actions: list[Any] = [{"Update": update}, *locks]

@@ -162,16 +162,15 @@ def _learn(
         raise ConversationNotFound(conversation_id)
     if refused.current is not None:
         return refused.current, None
-    # The state was as assumed; the customerid is another conversation's.
-    if refused.holder is not None:
-        # We tried to take over a lock past its deadline, but the deadline was a lower bound: messages kept
-        # its holder alive.
+    # The state was as assumed; taking the customerid was refused.
+    if refused.holder is not None and refused.holder.is_active(now):
+        # We tried to take over a lock past its (lower-bound) deadline, but messages kept its holder alive.
         raise CustomerHasActiveConversation(refused.holder.conversation_id)
-    if refused.lock is None or refused.lock.is_active(now):
-        holder = refused.lock.conversation_id if refused.lock is not None else "unknown"
-        raise CustomerHasActiveConversation(holder)
-    # Past its (lower-bound) deadline: the next attempt takes the lock over, closing its holder (timeout)
-    # in the same transaction if that deadline has really passed.
+    if refused.lock is not None and refused.lock.is_active(now):
+        raise CustomerHasActiveConversation(refused.lock.conversation_id)
+    # The lock now held past its (lower-bound) deadline: taken over next, its holder closed (timeout) in the
+    # same transaction if that deadline has really passed. No lock (its holder timed out or ended
+    # meanwhile): the customerid is free, taken next.
     return state, refused.lock
 
 
