@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 
 from local.dynamodb_local import free_port
-from local.token import mint_token
+from local.token import LOCAL_SCOPE, mint_token
+from tests.e2e.api_client import TenantApi
 from tests.harness import REPO
 
 
@@ -66,10 +68,19 @@ def dev_server(dynamodb_endpoint: str) -> Iterator[str]:
 
 @pytest.fixture
 def send(dev_server: str) -> Send:
-    def call(method: str, path: str, body: Any = None, *, tenant: str | None = "e2e-tenant") -> HttpAnswer:
+    def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        tenant: str | None = "e2e-tenant",
+        scope: str | None = LOCAL_SCOPE,
+    ) -> HttpAnswer:
+        """`tenant` None: no Authorization header. `scope`: the token's space-separated scopes (default the
+        consumer scope; None: a token without a scope claim)."""
         headers = {"Content-Type": "application/json"}
         if tenant is not None:
-            headers["Authorization"] = f"Bearer {mint_token(tenant)}"
+            headers["Authorization"] = f"Bearer {mint_token(tenant, scope=scope)}"
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{dev_server}{path}", data=data, method=method, headers=headers)
         try:
@@ -81,3 +92,15 @@ def send(dev_server: str) -> Send:
             return HttpAnswer(error.code, json.loads(error.read() or b"null"), dict(error.headers))
 
     return call
+
+
+@pytest.fixture
+def api(send: Send) -> TenantApi:
+    """A tenant of its own for one test: its lists hold only what the test made (the server is shared)."""
+    return TenantApi(send, f"e2e-{uuid.uuid4()}")
+
+
+@pytest.fixture
+def other_api(send: Send) -> TenantApi:
+    """A second tenant of its own, for isolation tests."""
+    return TenantApi(send, f"e2e-other-{uuid.uuid4()}")
