@@ -160,29 +160,12 @@ AGREEMENT_CASES = [
 ] + [(source, CUSTOMER_ENDS) for source in ("open", "active", "waiting")]
 
 
-# The answer names the closer as the representative, while the conversation keeps its own (none when open).
-CLOSER_IS_NOT_THE_REPRESENTATIVE = pytest.mark.xfail(
-    strict=True,
-    reason="product bug: close from open/active with a customerid is a blind transaction (it frees the "
-    "customer's lock); usecases/events.py _settled() answers representative = the event's actor "
-    "(`change.actor or before.representative`), but the store records no representative for close "
-    "(store/changes.py _SETS_REPRESENTATIVE), so the answer names a representative the conversation does "
-    "not have (GET: null when closed from open, the accepting one when another representative closes)",
-)
-
-
 def _agreement_params() -> list[Any]:
     params = []
     for source, step in AGREEMENT_CASES:
         for kind, anonymous in CUSTOMER_KINDS.items():
             case_id = f"{step.event}-by-{step.by.id if step.by else 'customer'}-on-{source}-{kind}"
-            buggy = (
-                not anonymous
-                and step.event == "close"
-                and (source == "open" or (source == "active" and step.by == REP_2))
-            )
-            marks = [CLOSER_IS_NOT_THE_REPRESENTATIVE] if buggy else []
-            params.append(pytest.param(source, step, anonymous, id=case_id, marks=marks))
+            params.append(pytest.param(source, step, anonymous, id=case_id))
     return params
 
 

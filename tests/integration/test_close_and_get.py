@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api import CONSUMER, InProcessApi
+from tests.harness import Answer
 
 END = {"type": "endOfConversation", "channelId": "web"}
 
@@ -14,7 +17,9 @@ def api(local_env: dict[str, str]) -> InProcessApi:
     return InProcessApi()
 
 
-def _end(api: InProcessApi, conversation_id: str, body: dict[str, object] | None = None, **options: str):  # type: ignore[no-untyped-def]
+def _end(
+    api: InProcessApi, conversation_id: str, body: dict[str, object] | None = None, **options: Any
+) -> Answer:
     return api.call("POST", f"{CONSUMER}/conversation/{conversation_id}", body or END, **options)
 
 

@@ -48,6 +48,8 @@ class Event(StrEnum):
 
 
 REPRESENTATIVE_EVENTS = (Event.ACCEPT, Event.RELEASE, Event.WAIT, Event.RESUME, Event.END, Event.CLOSE)
+# The events whose representative becomes the conversation's (it is theirs to work); a close records none.
+SETS_REPRESENTATIVE = frozenset({Event.ACCEPT, Event.RESUME, Event.WAIT, Event.END})
 
 
 class Effect(StrEnum):

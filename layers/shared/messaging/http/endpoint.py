@@ -117,7 +117,7 @@ class Operation[B: BaseModel | None, Q: BaseModel | None]:
 
     def _query(self, event: Mapping[str, Any]) -> Q:
         # Q is None exactly when no query model is declared. API Gateway joins a repeated parameter's values
-        # with commas; parameters we do not define are ignored.
+        # with commas.
         parameters = event.get("queryStringParameters") or {}
         return cast("Q", None if self.query is None else _model(self.query).model_validate(parameters))
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from messaging.domain.conversation import ActiveLock, Representative
 from messaging.domain.ids import lock_fingerprint
-from messaging.domain.state_machine import Effect, Event, Status, Transition
+from messaging.domain.state_machine import SETS_REPRESENTATIVE, Effect, Event, Status, Transition
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
 from messaging.store.items import n, purge_time, representative_value, s
 
 _LISTED = frozenset({Status.OPEN, Status.ACTIVE, Status.WAITING})
-_SETS_REPRESENTATIVE = frozenset({Event.ACCEPT, Event.RESUME, Event.WAIT, Event.END})
 _CLOSED_INDEXES = (
     "statusKey",
     "statusSince",
@@ -108,7 +107,7 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
             removals += ["representative", "repKey", "repSort"]
             assignments.remove("repSort = :repSort")
             del values[":repSort"]
-        elif t.event in _SETS_REPRESENTATIVE and change.actor is not None:
+        elif t.event in SETS_REPRESENTATIVE and change.actor is not None:
             values[":rep"] = representative_value(change.actor)
             values[":repKey"] = s(keys.representative_key(tenant, change.actor.id))
             assignments += ["representative = :rep", "repKey = :repKey"]

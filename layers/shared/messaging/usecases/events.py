@@ -16,6 +16,7 @@ from messaging.domain.conversation import ActiveLock, ConversationState, Represe
 from messaging.domain.errors import ConversationNotFound, CustomerHasActiveConversation, InvalidTransition
 from messaging.domain.state_machine import (
     REPRESENTATIVE_EVENTS,
+    SETS_REPRESENTATIVE,
     CloseReason,
     Effect,
     EndedBy,
@@ -181,10 +182,13 @@ def _same(state: ConversationState, actor: Representative | None) -> bool:
 def _settled(before: ConversationState | None, change: Change) -> EventOutcome:
     """What a blind transaction settled, from the transition, its actor and what was known before."""
     t = change.transition
-    if t.event is Event.RELEASE:
-        representative = None
+    known = before.representative if before is not None else None
+    if t.target is Status.OPEN:
+        representative = None  # back in the queue
+    elif t.event in SETS_REPRESENTATIVE and change.actor is not None:
+        representative = change.actor
     else:
-        representative = change.actor or (before.representative if before is not None else None)
+        representative = known
     close_reason = t.close_reason
     if t.target is Status.CLOSED and close_reason is None and before is not None and before.ended_by:
         close_reason = CloseReason(before.ended_by.value)

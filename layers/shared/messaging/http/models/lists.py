@@ -38,7 +38,8 @@ DateTime = Annotated[
 
 
 class ConversationListQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # An unknown query parameter is a 400 naming it, as an unknown body field is.
+    model_config = ConfigDict(extra="forbid")
     StartTimeStamp: Annotated[
         DateTime | None, Field(description="Only conversations created at or after this time (RFC 3339).")
     ] = None

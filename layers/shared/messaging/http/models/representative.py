@@ -114,7 +114,8 @@ class RepresentativeConversationView(BaseModel):
 
 
 class RepresentativeListQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # An unknown query parameter is a 400 naming it, as an unknown body field is.
+    model_config = ConfigDict(extra="forbid")
     status: Annotated[
         Literal["open", "active", "waiting", "wrapup"],
         Field(description="The list: open is the queue; active, waiting, wrapup a status's conversations."),
