@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from messaging.http.limits import MAX_BODY_BYTES
+from messaging.limits import MAX_BODY_BYTES
 from tests.harness import CREATE, api_event, invoke, load_handler
 
 WIDE = "€"  # 3 bytes in UTF-8: stored as it is sent (no escapes), so the item is as large as the body

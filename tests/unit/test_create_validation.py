@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from messaging.http.limits import MAX_BODY_BYTES
+from messaging.limits import MAX_BODY_BYTES
 from tests.unit.conftest import CreateCall
 
 FOUR_BYTE_CHAR = "😀"  # 1 character, 4 bytes in UTF-8

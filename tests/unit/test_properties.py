@@ -21,15 +21,15 @@ from messaging.domain import contact_keys
 from messaging.http import body as strict_json
 from messaging.http.body import MalformedJson
 from messaging.http.errors import field_errors
-from messaging.http.limits import (
+from messaging.http.models.create import CreateConversationRequest
+from messaging.limits import (
     CONTEXT_TEXT_MAX as MAX_CONTEXT_TEXT,
 )
-from messaging.http.limits import (
+from messaging.limits import (
     MAX_CONTEXT_ENTRIES,
     MAX_SAFE_INTEGER,
     START_MESSAGE_MAX_BYTES,
 )
-from messaging.http.models.create import CreateConversationRequest
 from tests.harness import (
     CREATE,
     Answer,

@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from messaging.http.limits import MAX_BODY_BYTES
 from messaging.http.problem import FieldError, problem_answer
+from messaging.limits import MAX_BODY_BYTES
 
 _JSON_TYPES = ("application/json", "application/problem+json")
 

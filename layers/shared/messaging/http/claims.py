@@ -17,7 +17,7 @@ from messaging.config import settings
 from messaging.domain.errors import Unauthenticated
 from messaging.domain.tenant import Tenant
 from messaging.http.bearer import BearerTokenError, claims_from_authorization
-from messaging.http.limits import MAX_TENANT_LENGTH
+from messaging.limits import MAX_TENANT_LENGTH
 from messaging.observability import logger
 
 

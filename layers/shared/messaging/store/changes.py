@@ -12,24 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from messaging.domain.activity import StoredMessage
 from messaging.domain.conversation import ActiveLock, Representative
 from messaging.domain.ids import lock_fingerprint
 from messaging.domain.state_machine import SETS_REPRESENTATIVE, Effect, Event, Status, Transition
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
-from messaging.store.items import n, purge_time, representative_value, s
+from messaging.store.items import INDEX_ATTRIBUTES, n, purge_time, representative_value, s
 
 _LISTED = frozenset({Status.OPEN, Status.ACTIVE, Status.WAITING})
-_CLOSED_INDEXES = (
-    "statusKey",
-    "statusSince",
-    "repKey",
-    "repSort",
-    "liveKey",
-    "createdSort",
-    "dueShard",
-    "dueAt",
-)
+# A closed conversation is on no list and due for nothing: every index key goes, with the state's timeout.
+_CLOSED_REMOVALS = (*INDEX_ATTRIBUTES, "timeoutMs")
+
+
+def event_outbox(name: str, status: Status, now_ms: int) -> dict[str, Any]:
+    """What a state change leaves for the webhook: the stream carries it to delivery (README, Webhooks);
+    the event's id is the state's lastMessageId in the same image."""
+    return {"M": {"kind": s("event"), "name": s(name), "status": s(status.value), "at": n(now_ms)}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +44,7 @@ class Change:
     actor: Representative | None = None
     channel_id: str | None = None
     replaced_lock: ActiveLock | None = None  # TAKE over this lock: its holder is past its deadline
+    message: StoredMessage | None = None  # a customer's message that revives a waiting conversation
 
 
 def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
         ":to": s(t.target.value),
         ":now": n(now),
         ":mid": n(change.message_id),
-        ":outbox": {"M": {"name": s(t.emits), "status": s(t.target.value), "at": n(now)}},
+        ":outbox": event_outbox(t.emits, t.target, now),
     }
     deadline = "expiresAt <= :now" if t.event is Event.TIMEOUT else "expiresAt > :now"
     condition = f"#status = :from AND lastMessageId < :mid AND {deadline}"
@@ -81,7 +81,7 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
             names["#ttl"] = "ttl"
             values[":purge"] = n(purge_at)
             assignments.append("#ttl = :purge")
-        removals += _CLOSED_INDEXES
+        removals += _CLOSED_REMOVALS
     else:
         assert change.deadline_ms is not None
         values |= {
@@ -91,8 +91,10 @@ def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]
             ":repSort": s(keys.representative_sort_key(t.target.value, now, conversation_id)),
             ":shard": s(keys.due_shard(conversation_id)),
         }
+        values[":timeout"] = n(change.deadline_ms - now)
         assignments += [
             "expiresAt = :deadline",
+            "timeoutMs = :timeout",
             "statusKey = :statusKey",
             "statusSince = :since",
             "repSort = :repSort",
@@ -198,7 +200,7 @@ def holder_timeout(
         "ConditionExpression": "#status IN (:open, :active) AND expiresAt <= :now",
         "UpdateExpression": "SET #status = :closed, closedAt = expiresAt, closeReason = :timeout, "
         f"enteredAt = :now, lastMessageId = lastMessageId + :one, outbox = :outbox{purge} REMOVE "
-        + ", ".join(_CLOSED_INDEXES),
+        + ", ".join(_CLOSED_REMOVALS),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values
         | {
@@ -208,7 +210,7 @@ def holder_timeout(
             ":timeout": s("timeout"),
             ":now": n(now_ms),
             ":one": n(1),
-            ":outbox": {"M": {"name": s("ConversationTimedOut"), "status": s("closed"), "at": n(now_ms)}},
+            ":outbox": event_outbox("ConversationTimedOut", Status.CLOSED, now_ms),
         },
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }

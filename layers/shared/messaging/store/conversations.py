@@ -7,14 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from messaging.domain.conversation import ActiveLock, Conversation, ConversationState
+from messaging.domain.conversation import (
+    ActiveLock,
+    ContextVariable,
+    Conversation,
+    ConversationDetails,
+    ConversationState,
+)
 from messaging.domain.errors import StoreBusy
 from messaging.domain.state_machine import Effect
 from messaging.domain.tenant import Tenant
-from messaging.store import changes, items, keys
+from messaging.store import activities, changes, items, keys
+from messaging.store.activities import ActivityWrite
 from messaging.store.calls import Cancellation, Item, call_dynamodb, error_code
 from messaging.store.changes import Change
-from messaging.store.protocol import ChangeRefused, CreateSnapshot, NewConversation, WriteRejected
+from messaging.store.protocol import ChangeRefused, CreateSnapshot, NewConversation, Transcript, WriteRejected
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -154,9 +161,13 @@ class DynamoDBConversations:
         that leaves the lock alone is a single UpdateItem, which also returns the new state."""
         update = changes.state_update(self._table, change, self._retention_s)
         locks = changes.lock_actions(self._table, change, self._retention_s)
-        if not locks:
+        if not locks and change.message is None:
             return self._update(update)
         actions: list[Any] = [{"Update": update}, *locks]
+        if change.message is not None:
+            actions.append(
+                activities.put_message(self._table, change.tenant, change.conversation_id, change.message)
+            )
         try:
             call_dynamodb(self._client.transact_write_items, TransactItems=actions)
         except ClientError as error:
@@ -166,15 +177,132 @@ class DynamoDBConversations:
             raise _refusal(cancellation, change.transition.effect is Effect.TAKE) from error
         return None
 
-    def _update(self, update: dict[str, Any]) -> ConversationState:
+    # -------------------------------------------------------------- activities
+
+    def record(self, write: ActivityWrite) -> None:
+        """An activity: the state's counter (deadline, outbox) and, for a message, its transcript item, in one
+        transaction; ChangeRefused (with the stored state) when the conversation does not take it."""
+        update = activities.state_update(self._table, write)
+        if write.message is None:
+            self._update(update, read_back=False)
+            return
+        message = activities.put_message(self._table, write.tenant, write.conversation_id, write.message)
         try:
-            answer = call_dynamodb(self._client.update_item, **update, ReturnValues="ALL_NEW")
+            call_dynamodb(self._client.transact_write_items, TransactItems=[{"Update": update}, message])
+        except ClientError as error:
+            cancellation = Cancellation.of(error)
+            if cancellation is None:
+                raise
+            if cancellation.failed(0):
+                state = cancellation.item(0)
+                raise ChangeRefused(
+                    items.state_from_item(state) if state else None, missing=state is None
+                ) from error
+            raise ChangeRefused(conflict=True) from error
+
+    def transcript(
+        self,
+        tenant: Tenant,
+        conversation_id: str,
+        since_ms: int | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Transcript:
+        """One page of messages, oldest first. The first page (no start, no since) also reads the state, which
+        sorts just before the messages: that tells an empty transcript from an unknown conversation."""
+        pk = keys.conversation_key(tenant, conversation_id)
+        lower = keys.STATE if start is None and since_ms is None else keys.message_sort_key(since_ms or 0)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lower AND :upper",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk},
+                ":lower": {"S": lower},
+                ":upper": {"S": keys.MESSAGE_PREFIX + "~"},
+            },
+            "Limit": limit + (1 if lower == keys.STATE else 0),
+            "ConsistentRead": True,
+        }
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        answer = call_dynamodb(self._client.query, **request)
+        found = answer.get("Items", [])
+        state = next((item for item in found if item["sk"]["S"] == keys.STATE), None)
+        messages = [activities.message_from_item(item) for item in found if item is not state]
+        last = answer.get("LastEvaluatedKey")
+        exists = True if state is not None or messages else (False if lower == keys.STATE else None)
+        return Transcript(messages, last, exists)
+
+    def details(self, tenant: Tenant, conversation_id: str) -> tuple[ConversationDetails, int] | None:
+        """The conversation's details and the version of its context (0 before any event changed it)."""
+        answer = call_dynamodb(
+            self._client.get_item,
+            TableName=self._table,
+            Key={"pk": {"S": keys.conversation_key(tenant, conversation_id)}, "sk": {"S": keys.DETAILS}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        if item is None:
+            return None
+        return items.details_from_item(item), int(item.get("contextVersion", {"N": "0"})["N"])
+
+    def record_context(self, write: ActivityWrite, context: dict[str, ContextVariable], version: int) -> None:
+        """A custom event: the state's counter, and the details' context if nobody changed it since `version`
+        was read (else ChangeRefused, conflict: read and merge again)."""
+        key = {
+            "pk": {"S": keys.conversation_key(write.tenant, write.conversation_id)},
+            "sk": {"S": keys.DETAILS},
+        }
+        details_update = {
+            "TableName": self._table,
+            "Key": key,
+            "ConditionExpression": "attribute_exists(pk) AND "
+            + ("attribute_not_exists(contextVersion)" if version == 0 else "contextVersion = :version"),
+            "UpdateExpression": "SET context = :context, contextVersion = :next",
+            "ExpressionAttributeValues": {
+                ":context": {"S": items.context_json(context)},
+                ":next": {"N": str(version + 1)},
+                **({":version": {"N": str(version)}} if version else {}),
+            },
+        }
+        actions: list[Any] = [
+            {"Update": activities.state_update(self._table, write)},
+            {"Update": details_update},
+        ]
+        try:
+            call_dynamodb(self._client.transact_write_items, TransactItems=actions)
+        except ClientError as error:
+            cancellation = Cancellation.of(error)
+            if cancellation is None:
+                raise
+            if cancellation.failed(0):
+                state = cancellation.item(0)
+                raise ChangeRefused(
+                    items.state_from_item(state) if state else None, missing=state is None
+                ) from error
+            raise ChangeRefused(conflict=True) from error
+
+    def exists(self, tenant: Tenant, conversation_id: str) -> bool:
+        answer = call_dynamodb(
+            self._client.get_item,
+            TableName=self._table,
+            Key={"pk": {"S": keys.conversation_key(tenant, conversation_id)}, "sk": {"S": keys.STATE}},
+            ProjectionExpression="pk",
+            ConsistentRead=True,
+        )
+        return "Item" in answer
+
+    def _update(self, update: dict[str, Any], *, read_back: bool = True) -> ConversationState | None:
+        try:
+            answer = call_dynamodb(
+                self._client.update_item, **update, ReturnValues="ALL_NEW" if read_back else "NONE"
+            )
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
             old: Item | None = error.response.get("Item")  # type: ignore[assignment]  # ALL_OLD
             raise ChangeRefused(items.state_from_item(old) if old else None, missing=old is None) from error
-        return items.state_from_item(answer["Attributes"])
+        return items.state_from_item(answer["Attributes"]) if read_back else None
 
 
 def _refusal(cancellation: Cancellation, takes_lock: bool) -> ChangeRefused:

@@ -129,6 +129,8 @@ def state_item(state: ConversationState, purge_at_s: int | None = None) -> Item:
     }
     optional: dict[str, dict[str, Any] | None] = {
         "expiresAt": n(c.expires_at_ms) if c.expires_at_ms is not None else None,
+        # The state's timeout, so that a message can move the deadline on without knowing the status.
+        "timeoutMs": n(c.expires_at_ms - c.entered_at_ms) if c.expires_at_ms is not None else None,
         "customerid": s(c.customerid) if c.customerid is not None else None,
         "representative": representative_value(c.representative) if c.representative else None,
         "endedAt": n(c.ended_at_ms) if c.ended_at_ms is not None else None,

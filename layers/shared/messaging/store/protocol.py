@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from messaging.domain.activity import StoredMessage
 from messaging.domain.contact import Contact
 from messaging.domain.conversation import ActiveLock, Conversation, ConversationState
 from messaging.domain.state_machine import Status
@@ -101,6 +102,13 @@ class DueConversation:
     conversation_id: str
     status: Status
     due_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    messages: list[StoredMessage]
+    next_key: dict[str, Any] | None
+    exists: bool | None  # None: not known from this page alone (a later page, or one from a given time)
 
 
 @dataclass(frozen=True, slots=True)

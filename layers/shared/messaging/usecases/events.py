@@ -10,8 +10,9 @@ transaction; a holder still alive is a 409 naming it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from messaging.domain.activity import StoredMessage
 from messaging.domain.conversation import ActiveLock, ConversationState, Representative, Timeouts
 from messaging.domain.errors import ConversationNotFound, CustomerHasActiveConversation, InvalidTransition
 from messaging.domain.state_machine import (
@@ -95,8 +96,10 @@ class ApplyEvent:
         actor: Representative | None = None,
         channel_id: str | None = None,
         assumed: Status | None = None,
+        message: Callable[[int], StoredMessage] | None = None,
     ) -> EventOutcome:
-        """`assumed`: the status the caller believes the conversation is in (else the event's likeliest)."""
+        """`assumed`: the status the caller believes the conversation is in (else the event's likeliest).
+        `message`: the customer's message that comes with the event (a revival), given its messageId."""
         state: ConversationState | None = None
         replaced: ActiveLock | None = None
         for attempt in attempts(event.value):
@@ -119,6 +122,8 @@ class ApplyEvent:
                 channel_id=channel_id,
                 replaced_lock=replaced if step.effect is Effect.TAKE else None,
             )
+            if message is not None:
+                change = replace(change, message=message(change.message_id))
             try:
                 stored = self._store.apply(change)
             except ChangeRefused as refused:

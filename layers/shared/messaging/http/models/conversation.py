@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from messaging.domain.conversation import Conversation, ConversationState
 from messaging.domain.errors import InvalidRequest
@@ -15,8 +15,6 @@ from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
 from messaging.http.endpoint import PathParameter
 from messaging.http.models.fields import CONVERSATION_ID_PATTERN
 from messaging.usecases.events import EventOutcome
-
-END_OF_CONVERSATION = "endOfConversation"
 
 
 def checked_conversation_id(conversation_id: str) -> str:
@@ -35,42 +33,6 @@ CONVERSATION_ID = PathParameter(
     example="0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
     problems=("malformed_conversation_id", "conversation_not_found"),
 )
-
-
-class ConversationReference(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-    id: Annotated[
-        str | None, Field(max_length=200, description="Must equal the path's conversationId when present.")
-    ] = None
-
-
-class Activity(BaseModel):
-    # Bot Framework activities carry many more fields (from, timestamp, locale…): accepted and ignored.
-    model_config = ConfigDict(extra="ignore", strict=True)
-    type: Annotated[
-        Literal["endOfConversation"],
-        Field(description="Activity type. endOfConversation ends the conversation."),
-    ]
-    channelId: Annotated[
-        str | None,
-        Field(
-            max_length=200, description="The channel the activity came from; stored with the conversation."
-        ),
-    ] = None
-    conversation: Annotated[
-        ConversationReference | None, Field(description="The conversation addressed.")
-    ] = None
-
-    def channel_for(self, conversation_id: str) -> str | None:
-        """Checks the activity is addressed to this conversation; returns its channelId."""
-        addressed = self.conversation.id if self.conversation else None
-        if addressed is not None and addressed.lower() != conversation_id:
-            raise InvalidRequest(
-                "conversation_mismatch",
-                "conversation.id must equal the conversationId in the path",
-                ("conversation.id",),
-            )
-        return self.channelId
 
 
 def iso_time(epoch_ms: int | None) -> str | None:

@@ -13,7 +13,6 @@ from messaging.domain.conversation import (
     CustomerDetails,
     StartMessage,
 )
-from messaging.http.limits import MAX_CONTEXT_ENTRIES, START_MESSAGE_MAX_BYTES
 from messaging.http.models.fields import (
     ContextKey,
     ContextValueField,
@@ -24,6 +23,7 @@ from messaging.http.models.fields import (
     Phone,
     Strict,
 )
+from messaging.limits import MAX_CONTEXT_ENTRIES, START_MESSAGE_MAX_BYTES
 
 
 def _start_message_size(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from messaging.domain import contact_keys
-from messaging.http.limits import CONTEXT_KEY_MAX, CONTEXT_TEXT_MAX, MAX_SAFE_INTEGER, NAME_MAX
+from messaging.limits import CONTEXT_KEY_MAX, CONTEXT_TEXT_MAX, MAX_SAFE_INTEGER, NAME_MAX
 
 CONVERSATION_ID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

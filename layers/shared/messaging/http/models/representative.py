@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from messaging.domain.conversation import Conversation, Representative
 from messaging.domain.state_machine import Event
+from messaging.http.models.activities import MessageActivity, TypingActivity
 from messaging.http.models.conversation import StatusName, iso_time, state_fields
 from messaging.http.models.fields import Encodable, NonEmptyName
 from messaging.http.models.lists import PageSizeField
@@ -27,7 +28,7 @@ class Sender(BaseModel):
     ] = None
 
 
-class RepresentativeActivity(BaseModel):
+class RepresentativeEvent(BaseModel):
     # Bot Framework activities carry many more fields (timestamp, locale…): accepted and ignored.
     model_config = ConfigDict(extra="ignore", strict=True)
     type: Annotated[Literal["event"], Field(description="event: a change of the conversation's status.")]
@@ -48,6 +49,12 @@ class RepresentativeActivity(BaseModel):
     def actor(self) -> Representative | None:
         sender = self.from_
         return Representative(sender.id, sender.name) if sender is not None and sender.id else None
+
+
+class RepresentativeActivity(
+    RootModel[Annotated[RepresentativeEvent | MessageActivity | TypingActivity, Field(discriminator="type")]]
+):
+    """What the representative side sends: an event of the state table, a message, typing."""
 
 
 class CustomerView(BaseModel):
