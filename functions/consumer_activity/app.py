@@ -1,4 +1,5 @@
-"""POST /conversation/{conversationId}: the consumer's activity endpoint; endOfConversation ends it."""
+"""POST /conversation/{conversationId}: the consumer's activities: the customer's message and typing, a custom
+event (context variables), and endOfConversation."""
 
 from __future__ import annotations
 
@@ -7,55 +8,78 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.domain.activity import Role
 from messaging.domain.state_machine import Event, Status
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import CONVERSATION_ID, Activity, EventResponse
+from messaging.http.models.activities import (
+    ActivityAccepted,
+    ActivityAnswer,
+    ConsumerActivity,
+    EndOfConversationActivity,
+)
+from messaging.http.models.conversation import CONVERSATION_ID, EventResponse
 from messaging.http.paths import CONSUMER
 from messaging.observability import Metric, count, logger, metrics
 
 apply_event = wiring.apply_event()
+send_activity = wiring.send_activity()
 
 
-def send_activity(call: Call[Activity, None]) -> Answer:
+def send(call: Call[ConsumerActivity, None]) -> Answer:
     conversation_id = call.path["conversationId"]
-    channel_id = call.body.channel_for(conversation_id)
-    logger.append_keys(conversation_id=conversation_id)
-    outcome = apply_event(call.tenant, conversation_id, Event.END_OF_CONVERSATION, channel_id=channel_id)
-    if outcome.changed:
-        count(Metric.CONVERSATION_EVENTS)
-        count(Metric.CONVERSATIONS_CLOSED, outcome.status is Status.CLOSED)
-    return Answer(200, EventResponse.of(outcome))
+    activity = call.body.root.checked_for(conversation_id)
+    logger.append_keys(conversation_id=conversation_id, activity=activity.type)
+    if isinstance(activity, EndOfConversationActivity):
+        ended = apply_event(
+            call.tenant, conversation_id, Event.END_OF_CONVERSATION, channel_id=activity.channelId
+        )
+        if ended.changed:
+            count(Metric.CONVERSATION_EVENTS)
+            count(Metric.CONVERSATIONS_CLOSED, ended.status is Status.CLOSED)
+        return Answer(200, EventResponse.of(ended))
+    outcome = send_activity(call.tenant, conversation_id, activity.as_domain(Role.CUSTOMER))
+    count(Metric.ACTIVITIES)
+    return Answer(200, ActivityAccepted(messageId=str(outcome.message_id)))
 
+
+EXAMPLE_MESSAGE = {
+    "type": "message",
+    "text": "My order has not arrived.",
+    "from": {"id": "jdoe123", "name": "John"},
+    "conversation": {"id": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b"},
+}
 
 endpoint = Endpoint(
     Operation(
         "POST",
         f"{CONSUMER}/conversation/{{conversationId}}",
         "sendActivity",
-        "Send an activity; endOfConversation ends the conversation",
+        "Send an activity: a message, typing, a custom event, or endOfConversation",
         tag="consumer",
-        handler=send_activity,
+        handler=send,
         answers={
             200: Documented(
-                "Ended now (wrapup while a representative has it, else closed), or ended before: a retry, "
-                "nothing changed.",
-                EventResponse,
-                {
-                    "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
-                    "status": "closed",
-                    "isActive": False,
-                    "messageId": "1795000000000",
-                    "closedAt": "2026-11-18T11:06:40.000Z",
-                    "closeReason": "customer",
-                },
+                "message, typing, event: the activity's messageId. endOfConversation: the conversation after "
+                "it (wrapup while a representative has it, else closed; a retry when it had ended already).",
+                ActivityAnswer,
+                {"messageId": "1795000000123"},
             )
         },
-        problems=("conversation_mismatch", "invalid_transition"),
-        description="endOfConversation: an open or waiting conversation closes (reason customer); an active "
-        "one goes to wrapup (endedBy customer) for its representative to close. Repeating it is a retry.",
-        body=Activity,
+        problems=(
+            "conversation_mismatch",
+            "invalid_transition",
+            "customer_has_active_conversation",
+            "conversation_ended",
+        ),
+        description="message: text ≤ 6,000 characters and/or attachments, the whole activity ≤ 28 KB; stored "
+        "in the transcript; to a waiting conversation it brings it back to the queue (409 "
+        "customer_has_active_conversation while another conversation holds the customerid). typing: not "
+        "stored. event: channelData.customEventValue sets context variables (not in the transcript). "
+        "endOfConversation: see the state table. Wrapup and closed conversations take no activity but "
+        "endOfConversation (409 conversation_ended).",
+        body=ConsumerActivity,
         body_description="A Bot Framework-style activity.",
-        body_example={"type": "endOfConversation", "channelId": "web"},
+        body_example=EXAMPLE_MESSAGE,
         path_parameters={"conversationId": CONVERSATION_ID},
     )
 )

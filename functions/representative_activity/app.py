@@ -1,5 +1,5 @@
-"""POST /representative/conversation/{conversationId}: a representative's activity; an event changes the
-conversation's status (accept, release, wait, resume, end, close)."""
+"""POST /representative/conversation/{conversationId}: a representative's activity: an event of the state
+table (accept, release, wait, resume, end, close), a message or typing (both delivered to the business)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,33 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.domain.activity import Role
 from messaging.domain.state_machine import Status
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.activities import ActivityAccepted, ActivityAnswer
 from messaging.http.models.conversation import CONVERSATION_ID, EventResponse
-from messaging.http.models.representative import RepresentativeActivity
+from messaging.http.models.representative import RepresentativeActivity, RepresentativeEvent
 from messaging.http.paths import REPRESENTATIVE
 from messaging.observability import Metric, count, logger, metrics
 
 apply_event = wiring.apply_event()
+send_activity = wiring.send_activity()
 
 
-def send_activity(call: Call[RepresentativeActivity, None]) -> Answer:
+def send(call: Call[RepresentativeActivity, None]) -> Answer:
     conversation_id = call.path["conversationId"]
-    activity = call.body
-    logger.append_keys(conversation_id=conversation_id, event=activity.name)
-    outcome = apply_event(call.tenant, conversation_id, activity.event, actor=activity.actor)
-    if outcome.changed:
-        count(Metric.CONVERSATION_EVENTS)
-        count(Metric.CONVERSATIONS_CLOSED, outcome.status is Status.CLOSED)
-    return Answer(200, EventResponse.of(outcome))
+    activity = call.body.root.checked_for(conversation_id)
+    if isinstance(activity, RepresentativeEvent):
+        logger.append_keys(conversation_id=conversation_id, event=activity.name)
+        outcome = apply_event(call.tenant, conversation_id, activity.event, actor=activity.actor)
+        if outcome.changed:
+            count(Metric.CONVERSATION_EVENTS)
+            count(Metric.CONVERSATIONS_CLOSED, outcome.status is Status.CLOSED)
+        return Answer(200, EventResponse.of(outcome))
+    logger.append_keys(conversation_id=conversation_id, activity=activity.type)
+    sent = send_activity(call.tenant, conversation_id, activity.as_domain(Role.REPRESENTATIVE))
+    count(Metric.ACTIVITIES)
+    return Answer(200, ActivityAccepted(messageId=str(sent.message_id)))
 
 
 endpoint = Endpoint(
@@ -34,14 +42,16 @@ endpoint = Endpoint(
         "POST",
         f"{REPRESENTATIVE}/conversation/{{conversationId}}",
         "sendRepresentativeActivity",
-        "Send a representative's activity: an event changes the conversation's status",
+        "Send a representative's activity: an event changes the status; a message or typing reaches the "
+        "business",
         tag="representative",
-        handler=send_activity,
+        handler=send,
         answers={
             200: Documented(
-                "The conversation's new status, or its unchanged one for a retry (the same event with the "
-                "same result, e.g. accept by the same representative).",
-                EventResponse,
+                "event: the conversation's new status, or its unchanged one for a retry (the same event with "
+                "the same result, e.g. accept by the same representative). message, typing: the activity's "
+                "messageId.",
+                ActivityAnswer,
                 {
                     "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
                     "status": "active",
@@ -51,14 +61,21 @@ endpoint = Endpoint(
                 },
             )
         },
-        problems=("invalid_transition", "customer_has_active_conversation"),
-        description="accept: open → active (from.id names the representative); release: active → open; wait: "
-        "active → waiting (frees the customerid); resume: waiting → active (only while the customerid is "
-        "free); end: active or waiting → wrapup; close: wrapup → closed (reason: who ended it), or open, "
-        "active, waiting → closed (reason representative). An event that does not apply: 409 "
-        "invalid_transition.",
+        problems=(
+            "conversation_mismatch",
+            "invalid_transition",
+            "customer_has_active_conversation",
+            "conversation_ended",
+        ),
+        description="event — accept: open → active (from.id names the representative); release: active → "
+        "open; wait: active → waiting (frees the customerid); resume: waiting → active (only while the "
+        "customerid is free); end: active or waiting → wrapup; close: wrapup → closed (reason: who ended "
+        "it), or open, active, waiting → closed (reason representative); an event that does not apply: 409 "
+        "invalid_transition. message (text ≤ 6,000 characters and/or attachments, ≤ 28 KB) and typing: "
+        "delivered to the business's webhook, the message stored in the transcript; not in wrapup or closed "
+        "(409 conversation_ended).",
         body=RepresentativeActivity,
-        body_description="A Bot Framework-style event activity.",
+        body_description="A Bot Framework-style activity.",
         body_example={"type": "event", "name": "accept", "from": {"id": "rep-7", "name": "Ana"}},
         path_parameters={"conversationId": CONVERSATION_ID},
     )

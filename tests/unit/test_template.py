@@ -37,8 +37,12 @@ EXPECTED_DYNAMODB_GRANTS = {
     },
     "ConsumerActivityFunction": {
         ("ConversationsTable", "dynamodb:UpdateItem"),
+        ("ConversationsTable", "dynamodb:PutItem"),
         ("ConversationsTable", "dynamodb:DeleteItem"),
+        ("ConversationsTable", "dynamodb:GetItem"),
     },
+    "GetTranscriptFunction": {("ConversationsTable", "dynamodb:Query"), ("ConversationsTable", "dynamodb:GetItem")},
+    "GetContextFunction": {("ConversationsTable", "dynamodb:GetItem")},
     "GetConversationFunction": {("ConversationsTable", "dynamodb:Query")},
     "ListConversationsFunction": {("ConversationsTable/index/live", "dynamodb:Query")},
     "RepresentativeConversationsFunction": {

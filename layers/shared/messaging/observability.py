@@ -25,6 +25,7 @@ class Metric(StrEnum):
     CONVERSATIONS_CLOSED = "ConversationsClosed"
     CONVERSATIONS_TIMED_OUT = "ConversationsTimedOut"
     CONVERSATION_EVENTS = "ConversationEvents"
+    ACTIVITIES = "Activities"
     CONTACTS_MATCHED = "ContactsMatched"
     CONTACTS_CREATED = "ContactsCreated"
     CONTACTS_AMBIGUOUS = "ContactsAmbiguous"

@@ -14,8 +14,9 @@ from messaging.usecases.reads import GetConversation
 
 if TYPE_CHECKING:
     from messaging.store.purge import DynamoDBPurge
+    from messaging.usecases.activities import SendActivity
     from messaging.usecases.idempotency import IdempotentCreate
-    from messaging.usecases.reads import ListConversations
+    from messaging.usecases.reads import GetContext, ListConversations, ReadTranscript
     from messaging.usecases.timeouts import SweepTimeouts
 
 
@@ -71,3 +72,22 @@ def purge_conversation() -> DynamoDBPurge:
     from messaging.store.purge import DynamoDBPurge  # noqa: PLC0415 - the purge consumer's own
 
     return DynamoDBPurge(dynamodb_client(), settings().conversations_table)
+
+
+def send_activity() -> SendActivity:
+    from messaging.usecases.activities import SendActivity  # noqa: PLC0415 - the activity functions' own
+
+    return SendActivity(conversations(), apply_event())
+
+
+def read_transcript() -> ReadTranscript:
+    from messaging.usecases.paging import ContinuationTokens  # noqa: PLC0415 - the transcript function's own
+    from messaging.usecases.reads import ReadTranscript  # noqa: PLC0415
+
+    return ReadTranscript(conversations(), ContinuationTokens(settings().id_secret))
+
+
+def get_context() -> GetContext:
+    from messaging.usecases.reads import GetContext  # noqa: PLC0415
+
+    return GetContext(conversations())

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from messaging.domain.tenant import Tenant
 from messaging.http import body as request_body
@@ -124,7 +124,26 @@ class Operation[B: BaseModel | None, Q: BaseModel | None]:
     def _body(self, event: Mapping[str, Any]) -> B:
         if self.body is None:  # B is None exactly when no body model is declared
             return cast("B", None)
-        return cast("B", _model(self.body).model_validate(request_body.json_document(event)))
+        document = request_body.json_document(event)
+        try:
+            return cast("B", _model(self.body).model_validate(document))
+        except ValidationError as error:
+            raise BodyInvalid(error, _union_tag(self.body, document)) from None
+
+
+class BodyInvalid(Exception):
+    """The body broke its model's rules; `tag` is the union member's tag pydantic put first in each error's
+    location (an activity's `type`), which names no field of the request."""
+
+    def __init__(self, error: ValidationError, tag: str | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.tag = tag
+
+
+def _union_tag(model: type[Any], document: Any) -> str | None:
+    discriminated = issubclass(model, RootModel) and isinstance(document, dict)
+    return str(document.get("type")) if discriminated else None
 
 
 def _model(declared: type[Any]) -> type[BaseModel]:
@@ -158,6 +177,10 @@ class Endpoint:
         try:
             return operation.answer(event)
         except ValidationError as error:
-            return validation_problem(error)
+            return validation_problem(error.errors(include_url=False, include_input=False))
+        except BodyInvalid as invalid:
+            return validation_problem(
+                invalid.error.errors(include_url=False, include_input=False), invalid.tag
+            )
         except Exception as error:  # every error becomes a problem answer (messaging.http.errors)
             return answer_for_error(error)

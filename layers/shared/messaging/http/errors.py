@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from messaging.domain.errors import (
     ConversationEnded,
     ConversationNotFound,
@@ -76,9 +74,17 @@ def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one
             return problem_answer("internal_error", "internal error")
 
 
-def validation_problem(error: ValidationError) -> dict[str, Any]:
+def validation_problem(details: Sequence[Mapping[str, Any]], union_tag: str | None = None) -> dict[str, Any]:
     count(Metric.VALIDATION_FAILURES)
-    errors = list(field_errors(error.errors(include_url=False, include_input=False)))
+    if union_tag is not None:
+        # A discriminated union's member errors start with the member's tag: it names no field.
+        details = [
+            {**detail, "loc": tuple(detail.get("loc", ()))[1:]}
+            if tuple(detail.get("loc", ()))[:1] == (union_tag,)
+            else detail
+            for detail in details
+        ]
+    errors = list(field_errors(details))
     fields = ", ".join(dict.fromkeys(e.field for e in errors[:5]))
     more = ", …" if len({e.field for e in errors}) > 5 else ""
     return problem_answer("validation_failed", f"invalid request: {fields}{more}", errors)

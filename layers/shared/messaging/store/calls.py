@@ -45,6 +45,16 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def plain_key(key: Item | None) -> dict[str, str] | None:
+    """A LastEvaluatedKey of string attributes as plain strings (what a continuation token carries)."""
+    return None if key is None else {name: str(value["S"]) for name, value in key.items()}
+
+
+def attribute_key(key: dict[str, str] | None) -> Item | None:
+    """A plain key back as an ExclusiveStartKey."""
+    return None if key is None else {name: {"S": value} for name, value in key.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Cancellation:
     """Why a TransactWriteItems was cancelled, action by action (the request's order)."""

@@ -19,7 +19,7 @@ from messaging.domain.state_machine import Effect
 from messaging.domain.tenant import Tenant
 from messaging.store import activities, changes, items, keys
 from messaging.store.activities import ActivityWrite
-from messaging.store.calls import Cancellation, Item, call_dynamodb, error_code
+from messaging.store.calls import Cancellation, Item, attribute_key, call_dynamodb, error_code, plain_key
 from messaging.store.changes import Change
 from messaging.store.protocol import ChangeRefused, CreateSnapshot, NewConversation, Transcript, WriteRejected
 
@@ -224,14 +224,13 @@ class DynamoDBConversations:
             "ConsistentRead": True,
         }
         if start is not None:
-            request["ExclusiveStartKey"] = start
+            request["ExclusiveStartKey"] = attribute_key(start)
         answer = call_dynamodb(self._client.query, **request)
         found = answer.get("Items", [])
         state = next((item for item in found if item["sk"]["S"] == keys.STATE), None)
         messages = [activities.message_from_item(item) for item in found if item is not state]
-        last = answer.get("LastEvaluatedKey")
         exists = True if state is not None or messages else (False if lower == keys.STATE else None)
-        return Transcript(messages, last, exists)
+        return Transcript(messages, plain_key(answer.get("LastEvaluatedKey")), exists)
 
     def details(self, tenant: Tenant, conversation_id: str) -> tuple[ConversationDetails, int] | None:
         """The conversation's details and the version of its context (0 before any event changed it)."""

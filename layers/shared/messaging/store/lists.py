@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from messaging.domain.state_machine import Status
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
-from messaging.store.calls import Item, call_dynamodb, error_code
+from messaging.store.calls import Item, attribute_key, call_dynamodb, error_code, plain_key
 from messaging.store.protocol import DueConversation, ListedConversation, Page
 
 if TYPE_CHECKING:
@@ -72,10 +72,9 @@ class DynamoDBConversationLists:
             "ScanIndexForward": not newest_first,
         }
         if start is not None:
-            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+            request["ExclusiveStartKey"] = attribute_key(start)
         answer = call_dynamodb(self._client.query, **request)
-        last = answer.get("LastEvaluatedKey")
-        next_key = {name: str(value["S"]) for name, value in last.items()} if last else None
+        next_key = plain_key(answer.get("LastEvaluatedKey"))
         return Page([_listed(item) for item in answer.get("Items", [])], next_key)
 
 

@@ -107,7 +107,7 @@ class DueConversation:
 @dataclass(frozen=True, slots=True)
 class Transcript:
     messages: list[StoredMessage]
-    next_key: dict[str, Any] | None
+    next_key: dict[str, str] | None
     exists: bool | None  # None: not known from this page alone (a later page, or one from a given time)
 
 

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from messaging.domain.conversation import Conversation
+from messaging.domain.activity import StoredMessage
+from messaging.domain.conversation import ContextVariable, Conversation, ConversationDetails
 from messaging.domain.errors import ConversationNotFound
 from messaging.domain.state_machine import Status
 from messaging.domain.tenant import Tenant
-from messaging.store.protocol import ListedConversation, Page
+from messaging.store import keys
+from messaging.store.protocol import ListedConversation, Page, Transcript
 from messaging.usecases.create import now_ms
 from messaging.usecases.paging import ContinuationTokens
 
@@ -91,3 +93,59 @@ class ListConversations:
         # One past its deadline has timed out (closed) for every reader, before the sweeper stores it.
         now = self._clock()
         return [c for c in listed if c.expires_at_ms is None or now < c.expires_at_ms]
+
+
+class TranscriptStore(Protocol):
+    def transcript(
+        self,
+        tenant: Tenant,
+        conversation_id: str,
+        since_ms: int | None,
+        limit: int,
+        start: dict[str, str] | None,
+    ) -> Transcript: ...
+
+    def exists(self, tenant: Tenant, conversation_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptPage:
+    messages: list[StoredMessage]
+    continuation_token: str | None
+
+
+class ReadTranscript:
+    """The transcript, oldest first (messageId order), a page at a time: readable while the conversation
+    lives and after it ends, until it is purged."""
+
+    def __init__(self, store: TranscriptStore, tokens: ContinuationTokens) -> None:
+        self._store = store
+        self._tokens = tokens
+
+    def __call__(
+        self, tenant: Tenant, conversation_id: str, since_ms: int | None, page_size: int, token: str | None
+    ) -> TranscriptPage:
+        query = f"transcript:{conversation_id}:{since_ms}"
+        start = self._tokens.read(tenant, query, token, keys.tenant_prefix(tenant) + "#")
+        page = self._store.transcript(tenant, conversation_id, since_ms, page_size, start)
+        unknown = page.exists is False or (
+            page.exists is None and start is None and not self._store.exists(tenant, conversation_id)
+        )
+        if unknown:
+            raise ConversationNotFound(conversation_id)
+        return TranscriptPage(page.messages, self._tokens.issue(tenant, query, page.next_key))
+
+
+class DetailsReader(Protocol):
+    def details(self, tenant: Tenant, conversation_id: str) -> tuple[ConversationDetails, int] | None: ...
+
+
+class GetContext:
+    def __init__(self, reader: DetailsReader) -> None:
+        self._reader = reader
+
+    def __call__(self, tenant: Tenant, conversation_id: str) -> dict[str, ContextVariable]:
+        found = self._reader.details(tenant, conversation_id)
+        if found is None:
+            raise ConversationNotFound(conversation_id)
+        return found[0].context

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, mo
 from messaging.domain.activity import Activity, Attachment, Kind, Role, Sender
 from messaging.domain.conversation import ContextVariable
 from messaging.domain.errors import InvalidRequest
+from messaging.http.models.conversation import EventResponse
 from messaging.http.models.create import ContextEntry
 from messaging.http.models.fields import ContextKey, Encodable
 from messaging.limits import (
@@ -75,7 +76,7 @@ class AttachmentModel(_BotFramework):
     name: Annotated[Field256 | None, Field(description="The file name shown.")] = None
 
 
-class _Addressed(_BotFramework):
+class Addressed(_BotFramework):
     conversation: Annotated[
         ConversationReference | None, Field(description="The conversation addressed.")
     ] = None
@@ -107,7 +108,7 @@ def _within_activity_size(data: Any) -> Any:
     return data
 
 
-class MessageActivity(_Addressed):
+class MessageActivity(Addressed):
     type: Literal["message"]
     text: Annotated[
         Annotated[str, Field(max_length=MESSAGE_TEXT_MAX), Encodable] | None,
@@ -141,7 +142,7 @@ class MessageActivity(_Addressed):
         )
 
 
-class TypingActivity(_Addressed):
+class TypingActivity(Addressed):
     type: Literal["typing"]
     from_: Annotated[SenderModel | None, Field(alias="from", description="Who is typing.")] = None
 
@@ -173,7 +174,7 @@ class ChannelData(_BotFramework):
     ] = None
 
 
-class EventActivity(_Addressed):
+class EventActivity(Addressed):
     type: Literal["event"]
     name: Annotated[Field256, Field(min_length=1, description="The event's name.")]
     channelData: Annotated[ChannelData | None, Field(description="customEventValue updates the context.")] = (
@@ -193,7 +194,7 @@ class EventActivity(_Addressed):
         )
 
 
-class EndOfConversationActivity(_Addressed):
+class EndOfConversationActivity(Addressed):
     type: Literal["endOfConversation"]
 
 
@@ -216,3 +217,7 @@ class ActivityAccepted(BaseModel):
             "conversation: the transcript's order."
         ),
     ]
+
+
+class ActivityAnswer(RootModel[ActivityAccepted | EventResponse]):
+    """For the OpenAPI document: a message's, typing's or event's id, or the conversation after an event."""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from messaging.domain.conversation import Conversation, Representative
 from messaging.domain.state_machine import Event
-from messaging.http.models.activities import MessageActivity, TypingActivity
+from messaging.http.models.activities import Addressed, MessageActivity, TypingActivity
 from messaging.http.models.conversation import StatusName, iso_time, state_fields
 from messaging.http.models.fields import Encodable, NonEmptyName
 from messaging.http.models.lists import PageSizeField
@@ -28,9 +28,7 @@ class Sender(BaseModel):
     ] = None
 
 
-class RepresentativeEvent(BaseModel):
-    # Bot Framework activities carry many more fields (timestamp, locale…): accepted and ignored.
-    model_config = ConfigDict(extra="ignore", strict=True)
+class RepresentativeEvent(Addressed):
     type: Annotated[Literal["event"], Field(description="event: a change of the conversation's status.")]
     name: Annotated[EventName, Field(description="The event (see the state table in the API description).")]
     from_: Annotated[Sender | None, Field(alias="from", description="The representative acting.")] = None

@@ -1,0 +1,80 @@
+"""GET /conversation/{conversationId}/messages (either side): the transcript, oldest first, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from messaging import wiring
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
+from messaging.http.models.conversation import CONVERSATION_ID
+from messaging.http.models.lists import epoch_ms
+from messaging.http.models.transcript import MessageView, TranscriptQuery, TranscriptResponse
+from messaging.http.paths import CONSUMER, REPRESENTATIVE
+from messaging.observability import logger, metrics
+
+read_transcript = wiring.read_transcript()
+
+
+def transcript(call: Call[None, TranscriptQuery]) -> Answer:
+    conversation_id, query = call.path["conversationId"], call.query
+    logger.append_keys(conversation_id=conversation_id)
+    since = epoch_ms(query.StartTimeStamp) if query.StartTimeStamp is not None else None
+    page = read_transcript(call.tenant, conversation_id, since, query.PageSize, query.ContinuationToken)
+    return Answer(
+        200,
+        TranscriptResponse(
+            messages=[MessageView.of(message) for message in page.messages],
+            continuationToken=page.continuation_token,
+        ),
+    )
+
+
+ANSWER = Documented(
+    "One page of messages (the customer's and the representative's), oldest first in messageId order; "
+    "`continuationToken` fetches the next (null on the last).",
+    TranscriptResponse,
+    {
+        "messages": [
+            {
+                "type": "message",
+                "id": "1795000000000",
+                "messageId": "1795000000000",
+                "timestamp": "2026-11-18T11:06:40.000Z",
+                "from": {"id": None, "name": "John", "role": "customer"},
+                "text": "Hello",
+            }
+        ],
+        "continuationToken": None,
+    },
+)
+
+
+def _operation(base: str, operation_id: str, tag: str) -> Operation[None, TranscriptQuery]:
+    return Operation(
+        "GET",
+        f"{base}/conversation/{{conversationId}}/messages",
+        operation_id,
+        "Read the transcript",
+        tag=tag,
+        handler=transcript,
+        answers={200: ANSWER},
+        problems=("invalid_continuation_token",),
+        description="Readable while the conversation lives and after it ends, until it is purged "
+        "(RetentionDays after it closed). A query, never a scan.",
+        query=TranscriptQuery,
+        path_parameters={"conversationId": CONVERSATION_ID},
+    )
+
+
+endpoint = Endpoint(
+    _operation(CONSUMER, "getTranscript", "consumer"),
+    _operation(REPRESENTATIVE, "getRepresentativeTranscript", "representative"),
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return endpoint(event)
