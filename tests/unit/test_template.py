@@ -41,7 +41,10 @@ EXPECTED_DYNAMODB_GRANTS = {
         ("ConversationsTable", "dynamodb:DeleteItem"),
         ("ConversationsTable", "dynamodb:GetItem"),
     },
-    "GetTranscriptFunction": {("ConversationsTable", "dynamodb:Query"), ("ConversationsTable", "dynamodb:GetItem")},
+    "GetTranscriptFunction": {
+        ("ConversationsTable", "dynamodb:Query"),
+        ("ConversationsTable", "dynamodb:GetItem"),
+    },
     "GetContextFunction": {("ConversationsTable", "dynamodb:GetItem")},
     "GetConversationFunction": {("ConversationsTable", "dynamodb:Query")},
     "ListConversationsFunction": {("ConversationsTable/index/live", "dynamodb:Query")},

@@ -1,0 +1,151 @@
+"""Every activity limit of CONTRACT.md at its edge: the limit passes, one past it is a 400 naming it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from messaging.limits import ACTIVITY_MAX_BYTES
+from tests.api import CONSUMER, REPRESENTATIVE, InProcessApi
+from tests.unit.conftest import moto_environment
+
+FOUR_BYTE_CHAR = "😀"
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[InProcessApi]:
+    with moto_environment():
+        yield InProcessApi()
+
+
+@pytest.fixture(scope="module")
+def conversation(api: InProcessApi) -> str:
+    return api.start(None)
+
+
+def _send(api: InProcessApi, conversation_id: str, body: Any, side: str = CONSUMER) -> Any:
+    return api.call("POST", f"{side}/conversation/{conversation_id}", body)
+
+
+def _message(**fields: Any) -> dict[str, Any]:
+    return {"type": "message", **fields}
+
+
+def _sized_message(size: int) -> dict[str, Any]:
+    """A message activity whose compact JSON is exactly `size` bytes."""
+    message = _message(text="", channelData={"pad": ""})
+    overhead = len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode())
+    padding = size - overhead - 1
+    return _message(text="t", channelData={"pad": "p" * padding})
+
+
+ACCEPTED = {
+    "text 6000 chars": _message(text=FOUR_BYTE_CHAR * 6000),
+    "attachments only": _message(
+        attachments=[{"contentType": "image/png", "contentUrl": "https://cdn.example.com/a.png"}]
+    ),
+    "data URL": _message(
+        attachments=[{"contentType": "text/plain", "contentUrl": "data:text/plain;base64,aGk="}]
+    ),
+    "fields 256 chars": _message(
+        text="x",
+        **{"from": {"id": "i" * 256, "name": "n" * 256}},
+        attachments=[{"contentType": "c" * 256, "contentUrl": "https://a.example", "name": "f" * 256}],
+    ),
+    "activity at 28 KB": _sized_message(ACTIVITY_MAX_BYTES),
+    "typing": {"type": "typing"},
+    "event name 256": {"type": "event", "name": "e" * 256},
+    "unknown Bot Framework fields": _message(text="x", locale="en-US", timestamp="2026-01-01T00:00:00Z"),
+}
+
+
+@pytest.mark.parametrize("body", ACCEPTED.values(), ids=ACCEPTED.keys())
+def test_activities_at_the_limits_are_accepted(api: InProcessApi, conversation: str, body: Any) -> None:
+    answer = _send(api, conversation, body)
+    assert answer.status == 200, answer.body
+    assert len(answer.body["messageId"]) == 13
+
+
+REJECTED = {
+    "text 6001 chars": (_message(text="t" * 6001), "text"),
+    "neither text nor attachments": (_message(), "body"),
+    "empty text, no attachments": (_message(text="", attachments=[]), "body"),
+    "activity over 28 KB": (_sized_message(ACTIVITY_MAX_BYTES + 1), "body"),
+    "http attachment": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "http://a.example/f"}]),
+        "attachments.0.contentUrl",
+    ),
+    "ftp attachment": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "ftp://a.example/f"}]),
+        "attachments.0.contentUrl",
+    ),
+    "data URL not base64": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "data:text/plain,hi"}]),
+        "attachments.0.contentUrl",
+    ),
+    "data URL broken base64": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "data:text/plain;base64,a"}]),
+        "attachments.0.contentUrl",
+    ),
+    "contentType 257": (
+        _message(attachments=[{"contentType": "c" * 257, "contentUrl": "https://a.example"}]),
+        "attachments.0.contentType",
+    ),
+    "attachment name 257": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "https://a.example", "name": "n" * 257}]),
+        "attachments.0.name",
+    ),
+    "from.name 257": (_message(text="x", **{"from": {"name": "n" * 257}}), "from.name"),
+    "from.id 257": (_message(text="x", **{"from": {"id": "i" * 257}}), "from.id"),
+    "text not a string": (_message(text=42), "text"),
+    "event name 257": ({"type": "event", "name": "e" * 257}, "name"),
+    "event without name": ({"type": "event"}, "name"),
+    "customEventValue not JSON": (
+        {"type": "event", "name": "x", "channelData": {"customEventValue": "{nope"}},
+        "channelData.customEventValue",
+    ),
+    "customEventValue breaking a context rule": (
+        {
+            "type": "event",
+            "name": "x",
+            "channelData": {"customEventValue": json.dumps({"k": {"value": None}})},
+        },
+        "channelData.customEventValue.k.value",
+    ),
+    "customEventValue over 100 entries": (
+        {
+            "type": "event",
+            "name": "x",
+            "channelData": {"customEventValue": json.dumps({f"k{i}": {"value": i} for i in range(101)})},
+        },
+        "channelData.customEventValue",
+    ),
+    "unknown type": ({"type": "conversationUpdate"}, "body"),
+    "no type": ({"text": "hi"}, "body"),
+}
+
+
+@pytest.mark.parametrize(("body", "field"), REJECTED.values(), ids=REJECTED.keys())
+def test_a_broken_activity_rule_is_a_400_naming_the_field(
+    api: InProcessApi, conversation: str, body: Any, field: str
+) -> None:
+    answer = _send(api, conversation, body)
+    assert (answer.status, answer.body["code"]) == (400, "validation_failed"), answer.body
+    # Named at the field, or inside it (a context variable of a customEventValue names its own path).
+    assert any(error["field"].startswith(field) for error in answer.body["errors"]), answer.body
+
+
+def test_the_representative_side_has_the_same_message_rules(api: InProcessApi, conversation: str) -> None:
+    ok = _send(api, conversation, _message(text="t" * 6000), REPRESENTATIVE)
+    too_long = _send(api, conversation, _message(text="t" * 6001), REPRESENTATIVE)
+    assert (ok.status, too_long.status) == (200, 400)
+    assert too_long.body["errors"][0]["field"] == "text"
+
+
+def test_an_activity_for_another_conversation_is_refused(api: InProcessApi, conversation: str) -> None:
+    body = _message(text="x", conversation={"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
+    answer = _send(api, conversation, body)
+    assert (answer.status, answer.body["errors"][0]["field"]) == (400, "conversation.id")
