@@ -1,4 +1,4 @@
-"""GET /conversation/{conversationId}/messages (either side): the transcript, oldest first, a page at a time."""
+"""GET /conversation/{conversationId}/messages, on either side: the transcript, oldest first, paged."""
 
 from __future__ import annotations
 

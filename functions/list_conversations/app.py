@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.domain.time import iso_time
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import iso_time
 from messaging.http.models.lists import (
     ConversationListItem,
     ConversationListQuery,

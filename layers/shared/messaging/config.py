@@ -26,6 +26,12 @@ class Settings:
     idempotency_window_seconds: int
     tenant_claim: str
     id_secret: bytes  # per deployment; keys conversation-id fingerprints and continuation tokens
+    channels_table: str
+    webhook_queue_url: str
+    webhook_retry_base_seconds: int
+    # Webhooks to http://127.0.0.1 (a receiver on the developer's machine): set by the local tooling only,
+    # never by the template (a test checks it), so a deployed stack cannot be pointed at itself.
+    local_webhooks_allowed: bool
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Settings:
@@ -43,6 +49,10 @@ class Settings:
             idempotency_window_seconds=int(env.get("IDEMPOTENCY_WINDOW_MINUTES", "60")) * 60,
             tenant_claim=env.get("TENANT_CLAIM") or "client_id",
             id_secret=env["ID_SECRET"].encode("utf-8"),
+            channels_table=env.get("CHANNELS_TABLE", ""),
+            webhook_queue_url=env.get("WEBHOOK_QUEUE_URL", ""),
+            webhook_retry_base_seconds=int(env.get("WEBHOOK_RETRY_BASE_SECONDS") or 30),
+            local_webhooks_allowed=env.get("LOCAL_WEBHOOKS_ALLOWED") == "true",
         )
 
 

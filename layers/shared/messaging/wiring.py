@@ -15,9 +15,11 @@ from messaging.usecases.reads import GetConversation
 if TYPE_CHECKING:
     from messaging.store.purge import DynamoDBPurge
     from messaging.usecases.activities import SendActivity
+    from messaging.usecases.channel import ChannelSettings
     from messaging.usecases.idempotency import IdempotentCreate
     from messaging.usecases.reads import GetContext, ListConversations, ReadTranscript
     from messaging.usecases.timeouts import SweepTimeouts
+    from messaging.usecases.webhooks import DeliverWebhooks, DispatchWebhooks
 
 
 def conversations() -> DynamoDBConversations:
@@ -91,3 +93,38 @@ def get_context() -> GetContext:
     from messaging.usecases.reads import GetContext  # noqa: PLC0415
 
     return GetContext(conversations())
+
+
+def channel_settings() -> ChannelSettings:
+    from messaging.store.channels import DynamoDBChannels  # noqa: PLC0415 - the channel function's own
+    from messaging.usecases.channel import ChannelSettings  # noqa: PLC0415
+
+    config = settings()
+    store = DynamoDBChannels(dynamodb_client(), config.channels_table)
+    return ChannelSettings(store, allow_local=config.local_webhooks_allowed)
+
+
+def dispatch_webhooks() -> DispatchWebhooks:
+    from messaging.store.outbox import SqsWebhookQueue, sqs_client  # noqa: PLC0415 - the dispatcher's own
+    from messaging.usecases.webhooks import DispatchWebhooks  # noqa: PLC0415
+
+    return DispatchWebhooks(SqsWebhookQueue(sqs_client(), settings().webhook_queue_url))
+
+
+def deliver_webhooks() -> DeliverWebhooks:
+    from messaging.store.channels import DynamoDBChannels  # noqa: PLC0415 - delivery's own
+    from messaging.store.outbox import DynamoDBDeliverySources, SqsWebhookQueue, sqs_client  # noqa: PLC0415
+    from messaging.usecases.webhooks import DeliverWebhooks  # noqa: PLC0415
+
+    config = settings()
+    sources = DynamoDBDeliverySources(
+        DynamoDBChannels(dynamodb_client(), config.channels_table),
+        dynamodb_client(),
+        config.conversations_table,
+    )
+    return DeliverWebhooks(
+        sources,
+        SqsWebhookQueue(sqs_client(), config.webhook_queue_url),
+        retry_base_s=config.webhook_retry_base_seconds,
+        allow_local=config.local_webhooks_allowed,
+    )

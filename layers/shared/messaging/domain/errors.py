@@ -61,3 +61,7 @@ class ConversationEnded(MessagingError):
 
 class InvalidContinuationToken(MessagingError):
     """A ContinuationToken that this query and caller did not get from us."""
+
+
+class ChannelNotFound(MessagingError):
+    """The tenant has not set its webhook yet."""

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from messaging.domain.errors import (
+    ChannelNotFound,
     ConversationEnded,
     ConversationNotFound,
     CustomerHasActiveConversation,
@@ -42,6 +43,8 @@ def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one
             return problem_answer("unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"})
         case ConversationNotFound():
             return problem_answer("conversation_not_found", "no such conversation")
+        case ChannelNotFound():
+            return problem_answer("channel_not_found", "no webhook is set: PUT /channel first")
         case InvalidTransition():
             allowed = ", ".join(error.allowed) or "none"
             detail = (

@@ -3,7 +3,6 @@ answer to an event."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -12,6 +11,7 @@ from messaging.domain.conversation import Conversation, ConversationState
 from messaging.domain.errors import InvalidRequest
 from messaging.domain.ids import is_conversation_id
 from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
+from messaging.domain.time import iso_time
 from messaging.http.endpoint import PathParameter
 from messaging.http.models.fields import CONVERSATION_ID_PATTERN
 from messaging.usecases.events import EventOutcome
@@ -33,14 +33,6 @@ CONVERSATION_ID = PathParameter(
     example="0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
     problems=("malformed_conversation_id", "conversation_not_found"),
 )
-
-
-def iso_time(epoch_ms: int | None) -> str | None:
-    if epoch_ms is None:
-        return None
-    return (
-        datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
 
 
 StatusName = Literal["open", "active", "waiting", "wrapup", "closed"]

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from messaging.domain.conversation import Conversation, Representative
 from messaging.domain.state_machine import Event
+from messaging.domain.time import iso_time
 from messaging.http.models.activities import Addressed, MessageActivity, TypingActivity
-from messaging.http.models.conversation import StatusName, iso_time, state_fields
+from messaging.http.models.conversation import StatusName, state_fields
 from messaging.http.models.fields import Encodable, NonEmptyName
 from messaging.http.models.lists import PageSizeField
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.domain.activity import StoredMessage
 from messaging.domain.conversation import ContextVariable
-from messaging.http.models.conversation import iso_time
+from messaging.domain.time import iso_time
 from messaging.http.models.lists import DateTime
 from messaging.limits import TRANSCRIPT_PAGE_MAX
 

@@ -1,0 +1,13 @@
+"""Times as the API writes them: ISO 8601, UTC, milliseconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_time(epoch_ms: int | None) -> str | None:
+    if epoch_ms is None:
+        return None
+    return (
+        datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )

@@ -1,0 +1,199 @@
+"""Use cases: webhook delivery. Dispatch moves outbox entries from the stream to the FIFO queue, in order;
+delivery posts each to the tenant's webhook, signed, and on failure hands it back to the queue with an
+exponential backoff (at least 24 h of retries, then the dead-letter queue).
+
+One conversation's deliveries are sequential (its order); different conversations are delivered side by
+side, so that a slow or failing webhook holds back only its own conversations. A tenant whose webhook keeps
+failing is skipped for a short while (a circuit breaker, per execution environment), so that its retries do
+not spend the time of the deliveries queued behind them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from messaging.delivery.backoff import retry_delay_seconds
+from messaging.delivery.webhook import DeliveryResult, post_activity
+from messaging.domain.activity import StoredMessage
+from messaging.domain.channel import Channel
+from messaging.domain.outgoing import Outgoing
+from messaging.domain.tenant import Tenant
+from messaging.domain.time import iso_time
+from messaging.usecases.create import now_ms
+
+_BREAKER_FAILURES = 3  # consecutive failures of one tenant's webhook that open its breaker
+_BREAKER_OPEN_MS = 30_000
+_MAX_PARALLEL_CONVERSATIONS = 10  # an SQS batch holds at most 10 messages
+
+
+class OutgoingQueue(Protocol):
+    def send(self, outgoing: Sequence[Outgoing]) -> list[int]: ...
+
+    def defer(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class DeliverySources(Protocol):
+    """What delivery reads: the tenant's channel and a representative's message."""
+
+    def channel(self, tenant: Tenant) -> Channel | None: ...
+
+    def message(self, tenant: Tenant, conversation_id: str, message_id: int) -> StoredMessage | None: ...
+
+
+type Post = Callable[..., DeliveryResult]
+
+
+class DispatchWebhooks:
+    def __init__(self, queue: OutgoingQueue) -> None:
+        self._queue = queue
+
+    def __call__(self, outgoing: Sequence[Outgoing]) -> int | None:
+        """Enqueues in order; the index of the first that failed (to retry from there), else None."""
+        failed = self._queue.send(outgoing)
+        return failed[0] if failed else None
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A queue message: its receipt, how often it was received, and what it carries."""
+
+    record_id: str
+    receipt_handle: str
+    receive_count: int
+    outgoing: Outgoing
+
+
+class Breaker:
+    """Per tenant: after a few consecutive failures, its deliveries are not attempted for a while."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._open_until: dict[str, int] = {}
+
+    def is_open(self, tenant: Tenant) -> bool:
+        with self._lock:
+            return self._clock() < self._open_until.get(tenant.id, 0)
+
+    def record(self, tenant: Tenant, delivered: bool) -> None:
+        with self._lock:
+            if delivered:
+                self._failures.pop(tenant.id, None)
+                self._open_until.pop(tenant.id, None)
+                return
+            failures = self._failures.get(tenant.id, 0) + 1
+            self._failures[tenant.id] = failures
+            if failures >= _BREAKER_FAILURES:
+                self._open_until[tenant.id] = self._clock() + _BREAKER_OPEN_MS
+
+
+class DeliverWebhooks:
+    def __init__(
+        self,
+        sources: DeliverySources,
+        queue: OutgoingQueue,
+        *,
+        retry_base_s: int,
+        allow_local: bool,
+        post: Post = post_activity,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._sources = sources
+        self._queue = queue
+        self._retry_base_s = retry_base_s
+        self._allow_local = allow_local
+        self._post = post
+        self._clock = clock
+        self.breaker = Breaker(clock)
+
+    def __call__(self, batch: Sequence[Queued]) -> list[str]:
+        """Delivers a batch; returns the record ids that failed (to be received again, later)."""
+        groups: dict[str, list[Queued]] = {}
+        for queued in batch:
+            groups.setdefault(queued.outgoing.group, []).append(queued)
+        with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL_CONVERSATIONS, len(groups) or 1)) as pool:
+            failed = pool.map(self._deliver_in_order, groups.values())
+        return [record_id for group in failed for record_id in group]
+
+    def _deliver_in_order(self, group: list[Queued]) -> list[str]:
+        for index, queued in enumerate(group):
+            if not self._deliver(queued):
+                # The rest of the conversation waits behind it: FIFO keeps their order.
+                delay = retry_delay_seconds(queued.receive_count, base_s=self._retry_base_s)
+                self._queue.defer(queued.receipt_handle, delay)
+                return [q.record_id for q in group[index:]]
+        return []
+
+    def _deliver(self, queued: Queued) -> bool:
+        outgoing = queued.outgoing
+        if self.breaker.is_open(outgoing.tenant):
+            return False
+        channel = self._sources.channel(outgoing.tenant)
+        if channel is None:
+            return True  # no webhook set: nothing to deliver to (the activity stays readable over the API)
+        activity = self._activity(outgoing)
+        if activity is None:
+            return True  # the message is gone (purged): nothing left to deliver
+        result = self._post(
+            channel.webhook_url,
+            outgoing.conversation_id,
+            activity,
+            webhook_id=outgoing.webhook_id,
+            secrets=channel.signing_secrets(self._clock()),
+            allow_local=self._allow_local,
+        )
+        self.breaker.record(outgoing.tenant, result.delivered)
+        return result.delivered
+
+    def _activity(self, outgoing: Outgoing) -> dict[str, Any] | None:
+        activity = webhook_activity(outgoing)
+        if outgoing.kind == "message":
+            message = self._sources.message(outgoing.tenant, outgoing.conversation_id, outgoing.message_id)
+            if message is None:
+                return None
+            activity["text"] = message.text
+            if message.attachments:
+                activity["attachments"] = [
+                    {"contentType": a.content_type, "contentUrl": a.content_url, "name": a.name}
+                    for a in message.attachments
+                ]
+            activity["from"] = {
+                "id": message.sender.id,
+                "name": message.sender.name,
+                "role": "representative",
+            }
+        return activity
+
+
+def webhook_activity(outgoing: Outgoing) -> dict[str, Any]:
+    """The Bot Framework activity the business receives (a message's text is added by delivery)."""
+    activity: dict[str, Any] = {
+        "type": outgoing.kind,
+        "id": str(outgoing.message_id),
+        "timestamp": iso_time(outgoing.at_ms),
+        "conversation": {"id": outgoing.conversation_id},
+        "from": {
+            "id": outgoing.representative_id,
+            "name": outgoing.representative_name,
+            "role": "representative",
+        },
+    }
+    if outgoing.kind == "event":
+        activity["name"] = outgoing.name
+        activity["value"] = {"status": outgoing.status}
+    return activity
+
+
+def queued_from_sqs(record: Mapping[str, Any], outgoing: Outgoing) -> Queued:
+    attributes = record.get("attributes") or {}
+    return Queued(
+        record_id=str(record["messageId"]),
+        receipt_handle=str(record["receiptHandle"]),
+        receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
+        outgoing=outgoing,
+    )
