@@ -133,8 +133,12 @@ def function_environment(
     function_logical_id: str,
     table_names: dict[str, str],
     parameter_overrides: dict[str, str],
+    queue_urls: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Globals.Function.Environment merged with the function's own, every value resolved to a string."""
+    """Globals.Function.Environment merged with the function's own, every value resolved to a string.
+
+    A queue's `!Ref` is its URL: from `queue_urls` (the local queue engine's), else a placeholder that names
+    it (for tools that only import the functions)."""
     functions = resources_of_type(template, "AWS::Serverless::Function")
     if function_logical_id not in functions:
         raise TemplateError(f"no AWS::Serverless::Function named {function_logical_id} in the template")
@@ -145,12 +149,17 @@ def function_environment(
         **((own.get("Environment") or {}).get("Variables") or {}),
     }
     secrets = {name: name for name in resources_of_type(template, "AWS::SecretsManager::Secret")}
+    queues = {
+        name: (queue_urls or {}).get(name, f"http://127.0.0.1/queue/{name}")
+        for name in resources_of_type(template, "AWS::SQS::Queue")
+    }
     references = {
         **PSEUDO_PARAMETERS,
         **parameter_defaults(template),
         **parameter_overrides,
         **table_names,
         **secrets,
+        **queues,
     }
     return {name: _resolve(value, references, name) for name, value in variables.items()}
 
