@@ -46,9 +46,15 @@ EXPECTED_DYNAMODB_GRANTS = {
         ("ConversationsTable", "dynamodb:GetItem"),
     },
     "GetContextFunction": {("ConversationsTable", "dynamodb:GetItem")},
-    "ChannelSettingsFunction": {("ChannelsTable", "dynamodb:GetItem"), ("ChannelsTable", "dynamodb:UpdateItem")},
+    "ChannelSettingsFunction": {
+        ("ChannelsTable", "dynamodb:GetItem"),
+        ("ChannelsTable", "dynamodb:UpdateItem"),
+    },
     "DispatchWebhooksFunction": set(),
-    "DeliverWebhooksFunction": {("ChannelsTable", "dynamodb:GetItem"), ("ConversationsTable", "dynamodb:GetItem")},
+    "DeliverWebhooksFunction": {
+        ("ChannelsTable", "dynamodb:GetItem"),
+        ("ConversationsTable", "dynamodb:GetItem"),
+    },
     "GetConversationFunction": {("ConversationsTable", "dynamodb:Query")},
     "ListConversationsFunction": {("ConversationsTable/index/live", "dynamodb:Query")},
     "RepresentativeConversationsFunction": {
