@@ -16,7 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
-.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench clean
+.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench dead-letters clean
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
@@ -106,6 +106,12 @@ build: venv sam-venv
 
 sam-e2e: venv sam-venv dynamodb-local
 	bash local/sam/e2e.sh
+
+# The webhook deliveries that gave up: ACTION=list (default) or redrive; deployed, pass ARGS="--queue-url …
+# --dead-letter-queue-url …" from the stack's outputs. Locally, the running `make dev`'s queues.
+ACTION ?= list
+dead-letters: venv
+	@$(PY) -m ops.dead_letters $(ACTION) $(ARGS)
 
 bench: venv dynamodb-local
 	$(PY) -m bench.run
