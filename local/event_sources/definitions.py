@@ -25,6 +25,7 @@ class ScheduleDefinition:
     expression: str  # rate(...) or cron(...)
     input: str | None  # the Input property: a JSON text sent as the event instead of the default one
     enabled: bool
+    timezone: str | None = None  # ScheduleV2's ScheduleExpressionTimezone (cron only); None: UTC
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def _schedule(
     state = str(_value(properties.get("State", "ENABLED"), parameters, where)).upper()
     enabled = _flag(properties.get("Enabled", True), parameters, where) and state == "ENABLED"
     raw_input = properties.get("Input")
+    timezone = properties.get("ScheduleExpressionTimezone")
     return ScheduleDefinition(
         function_id,
         event_name,
@@ -93,6 +95,7 @@ def _schedule(
         str(expression),
         None if raw_input is None else str(_value(raw_input, parameters, where)),
         enabled,
+        None if timezone is None else str(_value(timezone, parameters, where)),
     )
 
 

@@ -1,9 +1,9 @@
 """Schedule and ScheduleV2 events: the function gets EventBridge's event once per period.
 
-`rate(N minute|minutes|hour|hours|day|days)` as EventBridge writes it (1 takes the singular, more the plural).
-The first run is one period after the dev server starts, then one per period; a run that outlasts the
-period skips the ticks it missed (the functions this serves hold one run at a time). `cron(...)` is not
-emulated: the dev server refuses to start and names the expression.
+`rate(N minute|minutes|hour|hours|day|days)` as EventBridge writes it (1 takes the singular, more the plural):
+the first run is one period after the dev server starts, then one per period. `cron(...)`: see
+local.event_sources.cron. A run that outlasts the period skips the ticks it missed (the functions this
+serves hold one run at a time). Any other expression stops the start, named.
 
 A local-only knob, for tests and impatient people: `--schedule-seconds NAME=SECONDS` (NAME: the function's
 logical id, or Function.Event) runs that schedule every SECONDS instead; the default is the template's rate.
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.event_sources.batches import Batch, Outcome
+from local.event_sources.cron import Cron, parse_cron
 from local.event_sources.definitions import EventSourceError, ScheduleDefinition
 from local.events import LOCAL_ACCOUNT_ID, LOCAL_REGION
 
@@ -29,15 +30,10 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 def rate_seconds(expression: str) -> int:
     """The period of a rate expression, in seconds."""
     text = expression.strip()
-    if text.startswith("cron("):
-        raise EventSourceError(
-            f"schedule expression {text!r}: cron(...) is not supported by the local dev server "
-            "(only rate(...)); run the function by hand, or use a rate locally"
-        )
     match = _RATE.fullmatch(text)
     if match is None:
         raise EventSourceError(
-            f"schedule expression {text!r} is not rate(N minute|minutes|hour|hours|day|days)"
+            f"schedule expression {text!r} is not rate(N minute|minutes|hour|hours|day|days) or cron(...)"
         )
     value, unit = int(match.group(1)), match.group(2)
     singular = unit.removesuffix("s")
@@ -79,22 +75,50 @@ def schedule_event(definition: ScheduleDefinition, now: float) -> dict[str, Any]
     }
 
 
+class Rate:
+    def __init__(self, period: float) -> None:
+        if period <= 0:
+            raise EventSourceError(f"a schedule's period must be positive, not {period}")
+        self.period = period
+
+    def next_run(self, now: float, previous: float | None) -> float:
+        """One period after the start, then one after the previous run (past ticks skipped)."""
+        if previous is None:
+            return now + self.period
+        upcoming = previous + self.period
+        while upcoming <= now:
+            upcoming += self.period
+        return upcoming
+
+
+class CronTiming:
+    def __init__(self, cron: Cron) -> None:
+        self.cron = cron
+
+    def next_run(self, now: float, previous: float | None) -> float:
+        return self.cron.next_run(now)
+
+
+def timing(definition: ScheduleDefinition, period_override: float | None = None) -> Rate | CronTiming:
+    if period_override is not None:
+        return Rate(period_override)
+    if definition.expression.strip().startswith("cron("):
+        return CronTiming(parse_cron(definition.expression, definition.timezone))
+    return Rate(rate_seconds(definition.expression))
+
+
 class ScheduleSource:
     def __init__(
         self,
         definition: ScheduleDefinition,
         period_override: float | None = None,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.definition = definition
         self.function_id = definition.function_id
-        self.period = float(
-            period_override if period_override is not None else rate_seconds(definition.expression)
-        )
-        if self.period <= 0:
-            raise EventSourceError(f"{self.name}: a schedule's period must be positive, not {self.period}")
-        self._overridden = period_override is not None
+        self.timing = timing(definition, period_override)
+        self._override = period_override
         schedule_event(definition, 0.0)  # a bad Input fails the start, not the first run
         self._clock = clock
         self._next_run = 0.0
@@ -105,12 +129,14 @@ class ScheduleSource:
 
     def describe(self) -> str:
         every = self.definition.expression
-        if self._overridden:
-            every = f"every {self.period:g} s (local --schedule-seconds; the template says {every})"
+        if isinstance(self.timing, CronTiming) and self.definition.timezone:
+            every += f" ({self.definition.timezone})"
+        if self._override is not None:
+            every = f"every {self._override:g} s (local --schedule-seconds; the template says {every})"
         return f"{self.function_id} <- {self.definition.event_type} {self.definition.event_name}: {every}"
 
     def start(self) -> None:
-        self._next_run = self._clock() + self.period
+        self._next_run = self.timing.next_run(self._clock(), None)
 
     def next_batch(self, stop: threading.Event) -> Batch | None:
         delay = self._next_run - self._clock()
@@ -119,9 +145,8 @@ class ScheduleSource:
         now = self._clock()
         if now < self._next_run:
             return None  # woken early (spuriously): not yet
-        while self._next_run <= now:  # ticks missed while a run outlasted the period are skipped
-            self._next_run += self.period
-        return Batch(schedule_event(self.definition, time.time()))
+        self._next_run = self.timing.next_run(now, self._next_run)
+        return Batch(schedule_event(self.definition, now))
 
     def settle(self, batch: Batch, outcome: Outcome) -> None:
         if outcome.error is not None:

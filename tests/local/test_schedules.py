@@ -1,5 +1,6 @@
 """Schedule and ScheduleV2 events under the dev server: EventBridge's event, once per period, first one period
-after the start; rate(...) from the template, a local-only --schedule-seconds to run one faster."""
+after the start; rate(...) from the template, a local-only --schedule-seconds to run one faster. (cron(...):
+tests/local/test_cron.py.)"""
 
 import threading
 from collections import Counter
@@ -13,7 +14,7 @@ from local.dev_server import DevServer, schedule_periods
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from local.event_sources import EventSourceError
 from local.event_sources.definitions import ScheduleDefinition, read_definitions
-from local.event_sources.schedule import ScheduleSource, rate_seconds
+from local.event_sources.schedule import Rate, ScheduleSource, rate_seconds, timing
 from local.template import load_template
 from tests.local.event_source_app import SCHEDULE_TEMPLATE, eventually, logged, write_app
 
@@ -159,7 +160,6 @@ def test_rate_expressions(expression: str, seconds: int) -> None:
 @pytest.mark.parametrize(
     ("expression", "says"),
     [
-        ("cron(0/5 * * * ? *)", "cron(0/5 * * * ? *)"),
         ("rate(1 minutes)", "singular"),
         ("rate(5 minute)", "singular"),
         ("rate(0 minutes)", "positive"),
@@ -180,7 +180,8 @@ def test_the_templates_sweeper_runs_every_minute_by_default() -> None:
         "ScheduleV2",
         None,
     )
-    assert ScheduleSource(sweeper).period == 60
+    rate = timing(sweeper)
+    assert isinstance(rate, Rate) and rate.period == 60
 
 
 @pytest.mark.parametrize(
