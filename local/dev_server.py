@@ -35,6 +35,7 @@ from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
 from local.event_sources import EventSources
 from local.event_sources.definitions import Definitions, read_definitions
 from local.event_sources.runner import DEFAULT_ON_FAILURE_DIR
+from local.event_sources.schedule import schedule_periods
 from local.execution_environments import ExecutionEnvironments
 from local.http_server import GatewayHTTPServer, HttpTimeouts
 from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
@@ -228,20 +229,6 @@ def parameter_overrides(params: list[str], environ: Mapping[str, str]) -> dict[s
             raise SystemExit(f"error: --param {param!r} is not Name=value")
         overrides[name] = value
     return overrides
-
-
-def schedule_periods(options: list[str]) -> dict[str, float]:
-    """`--schedule-seconds NAME=SECONDS` options."""
-    periods = {}
-    for option in options:
-        name, _, seconds = option.partition("=")
-        try:
-            periods[name] = float(seconds)
-        except ValueError:
-            raise SystemExit(f"error: --schedule-seconds {option!r} is not NAME=SECONDS") from None
-        if not name or periods[name] <= 0:
-            raise SystemExit(f"error: --schedule-seconds {option!r} is not NAME=SECONDS (SECONDS > 0)")
-    return periods
 
 
 def _print_banner(server: DevServer) -> None:

@@ -152,3 +152,17 @@ class ScheduleSource:
         if outcome.error is not None:
             # Deployed: the Errors metric (and its alarm); the next tick is the retry.
             print(f"error: {self.name} (schedule) failed: {outcome.error}", file=sys.stderr, flush=True)
+
+
+def schedule_periods(options: list[str]) -> dict[str, float]:
+    """`--schedule-seconds NAME=SECONDS` options."""
+    periods = {}
+    for option in options:
+        name, _, seconds = option.partition("=")
+        try:
+            periods[name] = float(seconds)
+        except ValueError:
+            raise SystemExit(f"error: --schedule-seconds {option!r} is not NAME=SECONDS") from None
+        if not name or periods[name] <= 0:
+            raise SystemExit(f"error: --schedule-seconds {option!r} is not NAME=SECONDS (SECONDS > 0)")
+    return periods

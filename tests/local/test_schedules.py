@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from local.dev_server import DevServer, schedule_periods
+from local.dev_server import DevServer
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from local.event_sources import EventSourceError
 from local.event_sources.definitions import ScheduleDefinition, read_definitions
-from local.event_sources.schedule import Rate, ScheduleSource, rate_seconds, timing
+from local.event_sources.schedule import Rate, ScheduleSource, rate_seconds, schedule_periods, timing
 from local.template import load_template
 from tests.local.event_source_app import SCHEDULE_TEMPLATE, eventually, logged, write_app
 
