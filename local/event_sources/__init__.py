@@ -1,7 +1,8 @@
 """Event sources for `make dev`: the template's non-HTTP events invoke their functions, as AWS would.
 
 Derived from template.yaml (local.event_sources.definitions); nothing is listed by hand:
-- `Schedule`/`ScheduleV2` (local.event_sources.schedule): EventBridge's event every `rate(...)`/`cron(...)`.
+- `Schedule`/`ScheduleV2` (local.event_sources.schedule, .cron): EventBridge's event on `rate(...)` or
+  `cron(...)`.
 - `DynamoDB` streams of the template's own tables (local.event_sources.dynamodb_stream): DynamoDB Local's
   stream, polled, filtered (local.event_sources.filters), batched and retried like an event source mapping.
 
