@@ -65,8 +65,9 @@ openapi: venv
 api-diff: venv node_modules/.installed
 	$(PY) -m local.api_diff $(if $(API_DIFF_BASE),--base-rev $(API_DIFF_BASE))
 
+# DEV_ARGS: more options, e.g. DEV_ARGS="--schedule-seconds TimeoutSweeperFunction=5" (local-only speed-up).
 dev: venv dynamodb-local
-	$(PY) -m local.dev_server --port $(PORT)
+	$(PY) -m local.dev_server --port $(PORT) $(DEV_ARGS)
 
 token: venv
 	@$(PY) -m local.token --client "$(CLIENT)" --scope "$(SCOPE)"

@@ -7,10 +7,14 @@ with a real payload-2.0 event, behind an emulated JWT authorizer that does NOT v
 Each function runs in up to --workers processes (default 4), one invocation at a time each, like Lambda's
 execution environments; --workers 0 runs them in this process, one invocation at a time.
 
+The template's other events run too (local/event_sources/): schedules at their rate (a local-only
+`--schedule-seconds NAME=SECONDS` speeds one up), DynamoDB streams polled from DynamoDB Local, filtered,
+batched and retried like an event source mapping. The banner lists them; `--no-event-sources` turns them off.
+
 Limitation: all handlers share one process environment, set before any handler is imported (handlers
 read their configuration at import time). It is the union of the functions' environments; today all
 come from Globals. If two functions ever set one variable differently, the first wins and a warning
-says so. Functions without an HttpApi event (stream consumers) are not run locally.
+says so.
 """
 
 import argparse
@@ -28,6 +32,10 @@ from typing import Self
 from local.api_gateway import ApiGateway
 from local.docs import DOCS_PATH, ApiDocs
 from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
+from local.event_sources import EventSources
+from local.event_sources.definitions import Definitions, read_definitions
+from local.event_sources.runner import DEFAULT_ON_FAILURE_DIR
+from local.event_sources.schedule import schedule_periods
 from local.execution_environments import ExecutionEnvironments
 from local.http_server import GatewayHTTPServer, HttpTimeouts
 from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
@@ -38,6 +46,7 @@ from local.template import (
     Template,
     TemplateError,
     function_environment,
+    function_properties,
     http_routes,
     layer_dirs,
     load_template,
@@ -62,6 +71,9 @@ class DevServer:
         table_prefix: str = "",
         workers: int = 0,
         http_timeouts: HttpTimeouts | None = None,
+        event_sources: bool = True,
+        schedule_seconds: Mapping[str, float] | None = None,
+        on_failure_dir: Path = DEFAULT_ON_FAILURE_DIR,
     ):
         self.template_path = Path(template_path).resolve()
         self._address = (host, port)
@@ -71,6 +83,11 @@ class DevServer:
         # 0: every function in this process, one invocation at a time; N: up to N worker processes each.
         self._workers = workers
         self._http_timeouts = http_timeouts or HttpTimeouts()
+        # The template's schedules and streams (local/event_sources); HTTP-only tests may leave them off.
+        self._run_event_sources = event_sources
+        self._schedule_seconds = dict(schedule_seconds or {})
+        self._on_failure_dir = on_failure_dir
+        self.event_sources: EventSources | None = None
         self._pools: list[ExecutionEnvironments] = []
         self.dynamodb_local: DynamoDBLocal | None = None
         self.table_names: dict[str, str] = {}
@@ -90,10 +107,28 @@ class DevServer:
                 self.dynamodb_endpoint = self.dynamodb_local.start()
             client = dynamodb_client(self.dynamodb_endpoint)
             self.table_names = create_tables(client, template, self._table_prefix)
-            handlers = self._load_handlers(template)
+            definitions = (
+                read_definitions(template, self._parameter_overrides)
+                if self._run_event_sources
+                else Definitions()
+            )
+            routes = http_routes(template)
+            functions = [route.function_id for route in routes] + definitions.function_ids
+            handlers = self._load_handlers(template, list(dict.fromkeys(functions)))
             scopes = route_scopes(template, self._parameter_overrides)
-            gateway = ApiGateway(Router(http_routes(template)), handlers, ApiDocs(), scopes)
+            gateway = ApiGateway(Router(routes), handlers, ApiDocs(), scopes)
             self._http = GatewayHTTPServer(self._address, gateway, self._http_timeouts)
+            if self._run_event_sources:
+                self.event_sources = EventSources.from_template(
+                    template,
+                    definitions,
+                    handlers,
+                    dynamodb_endpoint=self.dynamodb_endpoint,
+                    table_names=self.table_names,
+                    schedule_seconds=self._schedule_seconds,
+                    on_failure_dir=self._on_failure_dir,
+                )
+                self.event_sources.start()
         except BaseException:
             self.stop()
             raise
@@ -110,22 +145,22 @@ class DevServer:
         if unknown:
             raise TemplateError(f"unknown template parameter(s) in overrides: {', '.join(unknown)}")
 
-    def _load_handlers(self, template: Template) -> dict[str, Handler]:
-        functions = {route.function_id: route for route in http_routes(template)}
-        self._set_environment(template, list(functions))
+    def _load_handlers(self, template: Template, function_ids: list[str]) -> dict[str, Handler]:
+        self._set_environment(template, function_ids)
         template_dir = self.template_path.parent
         handlers: dict[str, Handler] = {}
-        for function_id, route in functions.items():
+        for function_id in function_ids:
             for layer in layer_dirs(template, function_id):
                 self._environment.add_import_path(template_dir / layer)  # Lambda's /opt/python
-            code_dir = template_dir / route.code_uri
+            properties = function_properties(template, function_id)
+            code_dir, handler = template_dir / str(properties["CodeUri"]), str(properties["Handler"])
             if self._workers > 0:
-                pool = ExecutionEnvironments(code_dir, route.handler, function_id, self._workers)
+                pool = ExecutionEnvironments(code_dir, handler, function_id, self._workers)
                 self._pools.append(pool)
                 handlers[function_id] = pool
             else:
                 handlers[function_id] = SerializedHandler(
-                    partial(load_handler, code_dir, route.handler, function_id),
+                    partial(load_handler, code_dir, handler, function_id),
                     self._environment.forget_module_on_restore,
                 )
         return handlers
@@ -155,7 +190,9 @@ class DevServer:
             self._environment.set_default(name, value)
 
     def stop(self) -> None:
-        """Stop serving, stop the DynamoDB Local this server started, and restore the environment."""
+        """Stop serving and polling, stop the DynamoDB Local this server started, restore the environment."""
+        if self.event_sources is not None:
+            self.event_sources.request_stop()  # an invocation the pools' closing cuts short is not settled
         if self._http is not None:
             if self._thread is not None:
                 self._http.shutdown()
@@ -165,6 +202,9 @@ class DevServer:
         for pool in self._pools:
             pool.close()
         self._pools = []
+        if self.event_sources is not None:
+            self.event_sources.stop()
+            self.event_sources = None
         if self.dynamodb_local is not None:
             self.dynamodb_local.stop()
             self.dynamodb_local, self.dynamodb_endpoint = None, None
@@ -213,6 +253,9 @@ def _print_banner(server: DevServer) -> None:
             f'curl -s -X {create.method} {server.base_url}{create.path} -H "Authorization: Bearer $TOKEN" '
             f"-H 'Content-Type: application/json' -d '{SAMPLE_CREATE_BODY}'"
         )
+    if server.event_sources is not None:
+        lines.append("Event sources (from the template):")
+        lines += [f"  {line}" for line in server.event_sources.describe()] or ["  none"]
     lines.append("Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
 
@@ -233,6 +276,17 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("WORKERS", "4")),
         help="worker processes per function, like Lambda's execution environments (0: one, in-process)",
     )
+    parser.add_argument(
+        "--schedule-seconds",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="LOCAL ONLY: run schedule NAME (a function's logical id, or Function.Event) every SECONDS "
+        "instead of its template rate (repeatable)",
+    )
+    parser.add_argument(
+        "--no-event-sources", action="store_true", help="run no schedules or stream consumers, only the API"
+    )
     args = parser.parse_args(argv)
     stop_requested = threading.Event()
 
@@ -248,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
         parameter_overrides=parameter_overrides(args.param, os.environ),
         workers=args.workers,
+        event_sources=not args.no_event_sources,
+        schedule_seconds=schedule_periods(args.schedule_seconds),
     )
     try:
         server.start()

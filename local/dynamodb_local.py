@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = REPO_ROOT / ".local-run"
@@ -181,3 +182,19 @@ class DynamoDBLocal:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def dynamodb_streams_client(endpoint: str, *, timeout_seconds: float = 10.0) -> "DynamoDBStreamsClient":
+    """A boto3 DynamoDB Streams client for a local endpoint (DynamoDB Local serves both APIs on one port)."""
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint,
+        region_name=LOCAL_REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(
+            connect_timeout=timeout_seconds,
+            read_timeout=timeout_seconds,
+            retries={"total_max_attempts": 3, "mode": "standard"},
+        ),
+    )

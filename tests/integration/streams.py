@@ -1,4 +1,5 @@
-"""Reads DynamoDB Local's stream and hands records to Lambda in the shape the event source mapping uses."""
+"""Reads DynamoDB Local's stream and hands records to Lambda in the shape the event source mapping uses
+(local.event_sources.stream_records: the same conversion, and DynamoDB Local TTL fix, as `make dev`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
+from local.dynamodb_local import dynamodb_client, dynamodb_streams_client
+from local.event_sources.stream_records import TTL_IDENTITY, lambda_record
 
-from local.dynamodb_local import dynamodb_client
-
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+__all__ = ["TTL_IDENTITY", "is_lock_removal", "stream_records"]
 
 
 def stream_records(
@@ -18,47 +18,23 @@ def stream_records(
 ) -> list[dict[str, Any]]:
     """Polls the table's stream from its start until a record satisfies `wanted`; returns all records read."""
     client = dynamodb_client(endpoint)
-    streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
+    streams = dynamodb_streams_client(endpoint)
     arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         records: list[dict[str, Any]] = []
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(
+            iterator: str | None = streams.get_shard_iterator(
                 StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
             )["ShardIterator"]
             while iterator:
                 page = streams.get_records(ShardIterator=iterator)
-                records += [_lambda_record(record, arn) for record in page["Records"]]
+                records += [lambda_record(dict(record), arn) for record in page["Records"]]
                 iterator = page.get("NextShardIterator") if page["Records"] else None
         if any(wanted(record) for record in records):
             return records
         time.sleep(1)  # poll interval while DynamoDB Local's TTL sweeper has not run yet; not a sync point
     raise AssertionError(f"no wanted stream record within {timeout_s} s")
-
-
-def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
-    dynamodb = dict(record["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if created is not None and not isinstance(created, int | float):
-        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
-    converted = {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": dynamodb,
-        "eventSourceARN": arn,
-    }
-    if "userIdentity" in record:
-        converted["userIdentity"] = record["userIdentity"]
-    if record["eventName"] not in ("INSERT", "MODIFY", "REMOVE") and "NewImage" not in dynamodb:
-        # DynamoDB Local bug: a TTL deletion arrives as UNKNOWN_TO_SDK_VERSION without userIdentity, where
-        # real DynamoDB sends REMOVE with the TTL service identity. Restore what real DynamoDB sends.
-        converted["eventName"] = "REMOVE"
-        converted["userIdentity"] = TTL_IDENTITY
-    return converted
 
 
 def is_lock_removal(record: dict[str, Any]) -> bool:
