@@ -18,6 +18,7 @@ says so.
 """
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -31,7 +32,7 @@ from typing import Self
 
 from local.api_gateway import ApiGateway
 from local.docs import DOCS_PATH, ApiDocs
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, dynamodb_client
+from local.dynamodb_local import REPO_ROOT, RUN_DIR, DynamoDBLocal, dynamodb_client
 from local.event_sources import EventSources
 from local.event_sources.definitions import Definitions, read_definitions
 from local.event_sources.runner import DEFAULT_ON_FAILURE_DIR
@@ -39,8 +40,10 @@ from local.event_sources.schedule import schedule_periods
 from local.execution_environments import ExecutionEnvironments
 from local.http_server import GatewayHTTPServer, HttpTimeouts
 from local.lambda_runtime import Handler, ProcessEnvironment, SerializedHandler, load_handler
+from local.queues import create_queues
 from local.routing import Router
 from local.scopes import route_scopes
+from local.sqs_local import SqsLocal, sqs_client
 from local.tables import create_tables
 from local.template import (
     Template,
@@ -50,10 +53,12 @@ from local.template import (
     http_routes,
     layer_dirs,
     load_template,
+    resources_of_type,
 )
 from local.token import mint_token
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+QUEUES_FILE = RUN_DIR / "queues.json"
 SAMPLE_CREATE_BODY = '{"customercontext":{"customerid":"jdoe123","email":"john.doe@email.com"}}'
 
 
@@ -90,7 +95,10 @@ class DevServer:
         self.event_sources: EventSources | None = None
         self._pools: list[ExecutionEnvironments] = []
         self.dynamodb_local: DynamoDBLocal | None = None
+        self.sqs_local: SqsLocal | None = None
+        self.sqs_endpoint: str | None = None
         self.table_names: dict[str, str] = {}
+        self.queue_urls: dict[str, str] = {}
         self.base_url = ""
         self._environment = ProcessEnvironment()
         self._http: GatewayHTTPServer | None = None
@@ -107,6 +115,7 @@ class DevServer:
                 self.dynamodb_endpoint = self.dynamodb_local.start()
             client = dynamodb_client(self.dynamodb_endpoint)
             self.table_names = create_tables(client, template, self._table_prefix)
+            self._start_queues(template)
             definitions = (
                 read_definitions(template, self._parameter_overrides)
                 if self._run_event_sources
@@ -127,6 +136,8 @@ class DevServer:
                     table_names=self.table_names,
                     schedule_seconds=self._schedule_seconds,
                     on_failure_dir=self._on_failure_dir,
+                    sqs_endpoint=self.sqs_endpoint,
+                    queue_urls=self.queue_urls,
                 )
                 self.event_sources.start()
         except BaseException:
@@ -139,6 +150,22 @@ class DevServer:
         )
         self._thread.start()
         return self.base_url
+
+    def _start_queues(self, template: Template) -> None:
+        """The template's SQS queues on the local queue engine (moto's SQS, see local/sqs_local.py)."""
+        if not resources_of_type(template, "AWS::SQS::Queue"):
+            return
+        self.sqs_endpoint = os.environ.get("SQS_ENDPOINT") or None
+        if self.sqs_endpoint is None:
+            self.sqs_local = SqsLocal()
+            self.sqs_endpoint = self.sqs_local.start()
+        client = sqs_client(self.sqs_endpoint)
+        self.queue_urls = create_queues(client, template, self._table_prefix, self._parameter_overrides)
+        # For `make dead-letters` (ops/dead_letters.py): where this run's queues are.
+        QUEUES_FILE.parent.mkdir(parents=True, exist_ok=True)
+        QUEUES_FILE.write_text(
+            json.dumps({"endpoint": self.sqs_endpoint, **self.queue_urls}), encoding="utf-8"
+        )
 
     def _check_overrides(self, template: Template) -> None:
         unknown = sorted(set(self._parameter_overrides) - set(template.get("Parameters") or {}))
@@ -170,14 +197,23 @@ class DevServer:
         assert self.dynamodb_endpoint is not None
         merged: dict[str, str] = {}
         for function_id in function_ids:
-            own = function_environment(template, function_id, self.table_names, self._parameter_overrides)
+            own = function_environment(
+                template, function_id, self.table_names, self._parameter_overrides, self.queue_urls
+            )
             for name, value in own.items():
                 if merged.setdefault(name, value) != value:
                     print(
                         f"warning: {function_id} sets {name} differently; using {merged[name]!r}",
                         file=sys.stderr,
                     )
-        self._environment.set_variables({**merged, "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint})
+        local = {
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            # Local runs only (never in the template): webhooks may go to a receiver on http://127.0.0.1.
+            "LOCAL_WEBHOOKS_ALLOWED": "true",
+        }
+        if self.sqs_endpoint is not None:
+            local["AWS_ENDPOINT_URL_SQS"] = self.sqs_endpoint
+        self._environment.set_variables({**merged, **local})
         region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         for name, value in {
             "AWS_DEFAULT_REGION": region,
@@ -208,6 +244,9 @@ class DevServer:
         if self.dynamodb_local is not None:
             self.dynamodb_local.stop()
             self.dynamodb_local, self.dynamodb_endpoint = None, None
+        if self.sqs_local is not None:
+            self.sqs_local.stop()
+            self.sqs_local, self.sqs_endpoint = None, None
         self._environment.restore()
 
     def __enter__(self) -> Self:

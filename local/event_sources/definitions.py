@@ -10,7 +10,7 @@ from typing import Any
 from local.template import Template, TemplateError, parameter_defaults, resources_of_type
 
 SCHEDULE_TYPES = ("Schedule", "ScheduleV2")
-LOCAL_TYPES = ("HttpApi", *SCHEDULE_TYPES, "DynamoDB")
+LOCAL_TYPES = ("HttpApi", *SCHEDULE_TYPES, "DynamoDB", "SQS")
 
 
 class EventSourceError(TemplateError):
@@ -47,15 +47,29 @@ class StreamDefinition:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class QueueDefinition:
+    """An SQS event source mapping; defaults are Lambda's."""
+
+    function_id: str
+    event_name: str
+    queue_id: str  # the logical id of the template's queue it reads
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    enabled: bool = True
+
+
 @dataclass
 class Definitions:
     schedules: list[ScheduleDefinition] = field(default_factory=list)
     streams: list[StreamDefinition] = field(default_factory=list)
+    queues: list[QueueDefinition] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # "Function.Event (Type)" the dev server does not run
 
     @property
     def function_ids(self) -> list[str]:
         ids = [s.function_id for s in self.schedules] + [s.function_id for s in self.streams]
+        ids += [q.function_id for q in self.queues]
         return list(dict.fromkeys(ids))
 
 
@@ -73,6 +87,8 @@ def read_definitions(template: Template, parameter_overrides: dict[str, str] | N
             elif event_type == "DynamoDB":
                 stream = _stream(template, function_id, event_name, properties, parameters)
                 definitions.streams.append(stream)
+            elif event_type == "SQS":
+                definitions.queues.append(_queue(template, function_id, event_name, properties, parameters))
             elif event_type not in LOCAL_TYPES:
                 definitions.not_run.append(f"{where} ({event_type})")
     return definitions
@@ -175,3 +191,28 @@ def _value(value: Any, parameters: dict[str, str], where: str) -> Any:
 def _flag(value: Any, parameters: dict[str, str], where: str) -> bool:
     resolved = _value(value, parameters, where)
     return resolved is True or str(resolved).lower() == "true"
+
+
+def _queue(
+    template: Template,
+    function_id: str,
+    event_name: str,
+    properties: dict[str, Any],
+    parameters: dict[str, str],
+) -> QueueDefinition:
+    where = f"{function_id}.{event_name}"
+    queue = properties.get("Queue")
+    target = queue.get("Fn::GetAtt") if isinstance(queue, dict) else None
+    if not (isinstance(target, list) and target[1:] == ["Arn"]):
+        raise EventSourceError(f"{where}: Queue must be !GetAtt <Queue>.Arn of the template, not {queue!r}")
+    if target[0] not in resources_of_type(template, "AWS::SQS::Queue"):
+        raise EventSourceError(f"{where}: {target[0]} is not an AWS::SQS::Queue of the template")
+    return QueueDefinition(
+        function_id,
+        event_name,
+        str(target[0]),
+        batch_size=int(_value(properties.get("BatchSize", 10), parameters, where)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in (properties.get("FunctionResponseTypes") or []),
+        enabled=_flag(properties.get("Enabled", True), parameters, where),
+    )

@@ -18,7 +18,9 @@ from local.event_sources.dynamodb_stream import DynamoDBStreamSource
 from local.event_sources.invoker import Invoker
 from local.event_sources.on_failure import OnFailureDestination
 from local.event_sources.schedule import ScheduleSource
+from local.event_sources.sqs import SqsQueueSource
 from local.lambda_runtime import Handler
+from local.sqs_local import sqs_client
 from local.template import Template, function_properties
 
 DEFAULT_ON_FAILURE_DIR = RUN_DIR / "on-failure"
@@ -44,6 +46,8 @@ class EventSources:
         table_names: Mapping[str, str],
         schedule_seconds: Mapping[str, float] | None = None,
         on_failure_dir: Path = DEFAULT_ON_FAILURE_DIR,
+        sqs_endpoint: str | None = None,
+        queue_urls: Mapping[str, str] | None = None,
     ) -> "EventSources":
         periods = dict(schedule_seconds or {})
         sources: list[tuple[EventSource, Invoker]] = []
@@ -71,6 +75,20 @@ class EventSources:
             source = DynamoDBStreamSource(stream, streams, table["LatestStreamArn"], destination)
             invoker = _invoker(template, stream.function_id, handlers, stream.report_batch_item_failures)
             sources.append((source, invoker))
+        for queue in definitions.queues:
+            if not queue.enabled:
+                continue
+            if sqs_endpoint is None or queue_urls is None:
+                raise EventSourceError(
+                    f"{queue.function_id}: an SQS event source needs the local queue engine"
+                )
+            client = sqs_client(sqs_endpoint)
+            url = queue_urls[queue.queue_id]
+            arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            invoker = _invoker(template, queue.function_id, handlers, queue.report_batch_item_failures)
+            sources.append((SqsQueueSource(queue, client, url, arn), invoker))
         return cls(sources, definitions.not_run)
 
     def describe(self) -> list[str]:
