@@ -31,6 +31,7 @@ from tests.harness import REPO
 Document = dict[str, Any]
 COMMITTED: Document = json.loads((REPO / "openapi.json").read_text(encoding="utf-8"))
 ONE = "/api/v1.0/consumer/conversation/{conversationId}"
+REP_ONE = "/api/v1.0/representative/conversation/{conversationId}"
 WHY = "a reason, and what clients do about it"
 
 
@@ -70,12 +71,15 @@ def remove_operation(document: Document) -> None:
     del document["paths"][ONE]["get"]
 
 
+EVENT_NAMES = ["accept", "release", "wait", "resume", "end", "close"]
+
+
 def remove_enum_value(document: Document) -> None:
-    schemas(document)["Activity"]["properties"]["type"]["enum"] = ["endOfConversation"]
+    schemas(document)["RepresentativeEvent"]["properties"]["name"]["enum"] = EVENT_NAMES[:-1]
 
 
 def with_activity_enum(document: Document) -> None:
-    schemas(document)["Activity"]["properties"]["type"]["enum"] = ["endOfConversation", "message"]
+    schemas(document)["RepresentativeEvent"]["properties"]["name"]["enum"] = EVENT_NAMES
 
 
 def unchanged(document: Document) -> None:
@@ -109,7 +113,7 @@ def _tool_installed() -> None:
             "/schema/properties/isNew",
         ),
         (unchanged, remove_operation, {"operation-removed"}, f"GET {ONE}"),
-        (with_activity_enum, remove_enum_value, {"enum-values-removed"}, f"POST {ONE} requestBody/"),
+        (with_activity_enum, remove_enum_value, {"enum-values-removed"}, f"POST {REP_ONE} requestBody/"),
     ],
     ids=["request-field-required", "response-field-removed", "operation-removed", "enum-value-removed"],
 )
