@@ -61,6 +61,7 @@ class Delivery:
     activity: Any  # the parsed body
     body: bytes  # the bytes as received (and verified)
     path: str
+    headers: dict[str, str]  # as received (names as sent)
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class WebhookReceiver:
             activity,
             body,
             request.path,
+            headers,
         )
         with self._lock:
             self._received.append(delivery)

@@ -176,6 +176,10 @@ def _exchange(
             connection.sock.settimeout(max(0.001, deadline - time.monotonic()))
         connection.request("POST", request.path, body=request.body, headers=request.headers)
         response = connection.getresponse()
+        if watchdog.fired:
+            # The shutdown can end the head early (EOF in the headers), which http.client takes for a whole
+            # answer: nothing read after the deadline counts.
+            raise TimeoutError
         if 200 <= response.status < 300:
             return response.status, f"http {response.status}"
         if 300 <= response.status < 400:
