@@ -289,6 +289,7 @@ def describe_activity(activity: Any) -> str:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # listen backlog: the default 5 drops connections of a burst of deliveries
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], receiver: WebhookReceiver

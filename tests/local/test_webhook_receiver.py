@@ -531,3 +531,20 @@ def test_the_command_line_refuses_a_bad_secret() -> None:
     )
     assert done.returncode == 2
     assert "whsec_ followed by base64" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"conversation_id": "../admin"}, "conversation id"),
+        ({"conversation_id": ""}, "conversation id"),
+        ({"webhook_id": "a\r\nb"}, "webhook id"),
+        ({"activity": {"value": float("nan")}}, "JSON compliant"),
+        ({"timeout_s": 0}, "timeout"),
+    ],
+)
+def test_the_callers_mistakes_raise_before_any_network(
+    change: dict[str, Any], words: str, secret: str
+) -> None:
+    with pytest.raises(ValueError, match=words):
+        deliver("http://127.0.0.1:9", secret, resolve=FakeResolver({}), **change)

@@ -95,6 +95,8 @@ def post_activity(
     Raises only for the caller's own mistakes (a bad conversation id, webhook id or secret, an activity that
     is not JSON); every network outcome is a DeliveryResult.
     """
+    if not 0 < timeout_s <= 900:  # a Lambda runs 900 s at most
+        raise ValueError("the timeout is more than 0 and at most 900 seconds")
     started = time.monotonic()
     deadline = started + timeout_s
     request_path = activities_path(conversation_id)
@@ -122,8 +124,9 @@ def post_activity(
     request = _Request(target, target.request_target(request_path), body.encode("utf-8"), headers)
     with _Watchdog(deadline) as watchdog:
         status, reason = _send(request, deadline, watchdog, tls_context)
-    if status is None and (watchdog.fired or reason == "timed out"):
-        # After the watchdog, the failed read's own error (closed, reset) is an artifact: the time ran out.
+    if status is None and (watchdog.fired or time.monotonic() >= deadline):
+        # Whichever saw it first (a socket timeout, or the watchdog's shutdown, after which the failed read
+        # says "closed" or "reset"), the time ran out.
         reason = f"timed out after {timeout_s:g} s without an answer"
     return result(status, reason)
 
