@@ -16,11 +16,13 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
-.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench dead-letters clean
+.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token webhook-receiver test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench dead-letters clean
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
 	@echo "make token CLIENT=<id>   print a local bearer token for tenant <id> (SCOPE=\"a b\": its scopes)"
+	@echo "make webhook-receiver SECRET=whsec_... [PORT=4000] [ARGS=\"--fail-first 2\"]"
+	@echo "                         a local webhook receiver that verifies signatures (--help: failure modes)"
 	@echo "make test                lint, typecheck, template lint (cfn-lint, sam validate, checkov), API breaking-change check, all tests"
 	@echo "make build               sam build (.aws-sam/build)"
 	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
@@ -98,6 +100,13 @@ integration: venv dynamodb-local
 
 e2e: venv dynamodb-local
 	$(PY) -m pytest tests/e2e -q
+
+# A business's webhook receiver on http://127.0.0.1:$(PORT) (default 4000, not the API's 3000): SECRET is the
+# signingSecret that PUT /channel answered; ARGS passes failure modes (local/webhook_receiver.py --help).
+webhook-receiver: venv
+	@test -n "$(SECRET)" || { echo "SECRET=whsec_... is required: the signingSecret from PUT /channel" >&2; exit 2; }
+	@$(PY) -m local.webhook_receiver --port $(if $(filter command line,$(origin PORT)),$(PORT),4000) \
+	  --secret "$(SECRET)" $(ARGS)
 
 test: lint typecheck template-lint api-diff venv dynamodb-local browser
 	$(PY) -m pytest tests -q

@@ -1,1 +1,5 @@
-"""Webhook delivery: the SSRF guard, signing, the POST and its retry policy. No DynamoDB, no routing."""
+"""Webhook delivery's self-contained parts: SSRF guard, Standard Webhooks signing, pinned POST, backoff.
+
+No DynamoDB, no SQS, no routing here: the delivery pipeline (outbox → stream → SQS FIFO → delivery Lambda) and
+the channel routes call these, so that each rule lives once and is tested without AWS.
+"""
