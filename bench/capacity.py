@@ -1,117 +1,143 @@
-"""Request units per call, two ways: as DynamoDB Local reports them, and by DynamoDB's billing rules.
+"""Request units per call, two ways: as DynamoDB Local reports them, and as on-demand DynamoDB bills them.
 
-- Reported: a `before-parameter-build` hook adds ReturnConsumedCapacity=TOTAL to every operation that takes
-  it; an `after-call` hook adds up the ConsumedCapacity of each answer (reads: GetItem, BatchGetItem, Query,
-  Scan, TransactGetItems; everything else: writes).
-- By the rules (what on-demand bills): DynamoDB Local reports single-item operations correctly but
-  under-reports multi-item transactions (two 100-byte Puts in one TransactWriteItems: it says 2 WCU, the
-  rule is 2 x 1 KB-unit per item = 4). So transactions and batch reads are recomputed from item sizes:
-  a write costs ceil(size / 1 KB) per item (the larger of the stored item before and after, looked up with
-  a separate, uncounted client), doubled in a transaction; a strongly consistent read ceil(size / 4 KB) per
-  item, at least 1 even when the item does not exist (half that when eventually consistent). Other
-  operations keep the reported figure. Item sizes follow DynamoDB's documented sizing (names + values).
-  Only successful calls are counted.
+- Reported: a `before-parameter-build` hook adds ReturnConsumedCapacity=INDEXES to every operation that takes
+  it; an `after-call` hook adds up the ConsumedCapacity of each answer: reads (GetItem, BatchGetItem, Query,
+  Scan, TransactGetItems) their total, writes the table's share and the indexes' share apart.
+- Billed, and where each figure comes from (every call says which, in `basis`):
+  - Single-item writes (PutItem, UpdateItem, DeleteItem): the table's units as Local reports them.
+  - Transactions and batch writes: by the rules, because Local under-reports multi-item transactions (two
+    100-byte Puts in one TransactWriteItems: it says 2, the rule is 2 x 1 KB-unit per item = 4): each item
+    costs ceil(size / 1 KB), the larger of its stored image before and after (read with a separate,
+    uncounted client), doubled in a transaction.
+  - Index writes, always by the rules (bench.gsi), from each written item's images before and after: Local
+    counts an index key change as one write (the rule: a delete and a put) and doubles index writes inside
+    a transaction (the rules say nothing of that; counted once).
+  - GetItem, BatchGetItem: by the rules, ceil(size / 4 KB) per item, at least 1 even when the item does not
+    exist, half that when eventually consistent.
+  - Query, Scan: as Local reports them (it sums the items read, rounds up to 4 KB, halves eventually
+    consistent reads, as DynamoDB does), except an empty result, for which Local reports 0: DynamoDB's
+    minimum is billed (0.5 eventually consistent, 1 strongly consistent).
+  Only successful calls are counted (DynamoDB bills a failed conditional write too).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bench import gsi
+from bench.sizes import KB, item_size
+
 _READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
-KB = 1024
+_WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+_SINGLE_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 
 
 @dataclass
 class Capacity:
     reported_read_units: float = 0.0
-    reported_write_units: float = 0.0
-    read_units: float = 0.0  # by the billing rules
-    write_units: float = 0.0
+    reported_write_units: float = 0.0  # the table's share
+    reported_index_write_units: float = 0.0
+    read_units: float = 0.0  # billed
+    write_units: float = 0.0  # billed, the table's items
+    index_write_units: float = 0.0  # billed, the global secondary indexes' (bench.gsi)
+    index_writes: list[gsi.IndexWrite] = field(default_factory=list)
+    basis: list[str] = field(default_factory=list)  # per kind of call: where its billed figure comes from
+
+    def note(self, basis: str) -> None:
+        if basis not in self.basis:
+            self.basis.append(basis)
 
 
-def _number_size(text: str) -> int:
-    digits = text.lstrip("+-").replace(".", "").split("e")[0].split("E")[0].strip("0")
-    return math.ceil(len(digits) / 2) + 1
+@dataclass(frozen=True)
+class Target:
+    """One item a write touches: its table and key, what it puts (a Put), its stored image before."""
 
-
-def _text(content: str) -> int:
-    return len(content.encode("utf-8"))
-
-
-_SCALAR_SIZES: dict[str, Callable[[Any], int]] = {
-    "S": _text,
-    "N": _number_size,
-    "B": len,
-    "BOOL": lambda _: 1,
-    "NULL": lambda _: 1,
-    "SS": lambda content: sum(_text(item) for item in content),
-    "NS": lambda content: sum(_number_size(item) for item in content),
-    "BS": lambda content: sum(len(item) for item in content),
-}
-
-
-def value_size(value: Mapping[str, Any]) -> int:
-    """Size of one attribute value (without its name), per DynamoDB's item size rules."""
-    kind, content = next(iter(value.items()))
-    if kind == "L":
-        return 3 + sum(value_size(item) + 1 for item in content)
-    if kind == "M":
-        return 3 + sum(_text(name) + value_size(item) + 1 for name, item in content.items())
-    return _SCALAR_SIZES[kind](content)
-
-
-def item_size(item: Mapping[str, Any] | None) -> int:
-    if not item:
-        return 0
-    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
+    table: str
+    key: dict[str, Any]
+    put: Mapping[str, Any] | None
+    before: dict[str, Any] | None
 
 
 class _Inspector:
-    """Looks items up with its own client, so the handler's client (and its call count) is untouched."""
+    """Looks items and tables up with its own client, so the handler's client (and its count) is untouched."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._key_names: dict[str, list[str]] = {}
+        self._tables: dict[str, dict[str, Any]] = {}
+
+    def _table(self, table: str) -> dict[str, Any]:
+        if table not in self._tables:
+            self._tables[table] = self._client.describe_table(TableName=table)["Table"]
+        return self._tables[table]
 
     def key_of(self, table: str, item: Mapping[str, Any]) -> dict[str, Any]:
-        if table not in self._key_names:
-            schema = self._client.describe_table(TableName=table)["Table"]["KeySchema"]
-            self._key_names[table] = [part["AttributeName"] for part in schema]
-        return {name: item[name] for name in self._key_names[table]}
+        return {
+            part["AttributeName"]: item[part["AttributeName"]] for part in self._table(table)["KeySchema"]
+        }
 
-    def stored_size(self, table: str, key: Mapping[str, Any]) -> int:
-        return item_size(self._client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    def indexes(self, table: str) -> list[gsi.Index]:
+        return gsi.indexes_of(self._table(table))
 
-
-def _transaction_targets(inspector: _Inspector, params: Mapping[str, Any]) -> list[tuple[str, str, Any, int]]:
-    """(action, table, key, size it bills now) for each action of a TransactWriteItems."""
-    targets = []
-    for action in params.get("TransactItems", []):
-        kind, body = next(iter(action.items()))
-        table = body["TableName"]
-        key = inspector.key_of(table, body["Item"]) if kind == "Put" else body["Key"]
-        size = inspector.stored_size(table, key)
-        if kind == "Put":
-            size = max(size, item_size(body["Item"]))
-        targets.append((kind, table, key, size))
-    return targets
+    def stored(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self._client.get_item(
+            TableName=table, Key=key, ConsistentRead=True
+        ).get("Item")
+        return item
 
 
-def _read_units(size: int, consistent: bool) -> float:
+def write_targets(inspector: _Inspector, operation: str, params: Mapping[str, Any]) -> list[Target]:
+    """Every item a write operation touches, with its image before the call."""
+    found: list[tuple[str, dict[str, Any], Mapping[str, Any] | None]] = []
+    if operation == "TransactWriteItems":
+        for action in params.get("TransactItems", []):
+            kind, body = next(iter(action.items()))
+            item = body["Item"] if kind == "Put" else None
+            found.append(
+                (body["TableName"], inspector.key_of(body["TableName"], item) if item else body["Key"], item)
+            )
+    elif operation == "BatchWriteItem":
+        for table, requests in params.get("RequestItems", {}).items():
+            for request in requests:
+                if "PutRequest" in request:
+                    item = request["PutRequest"]["Item"]
+                    found.append((table, inspector.key_of(table, item), item))
+                else:
+                    found.append((table, request["DeleteRequest"]["Key"], None))
+    elif operation == "PutItem":
+        found.append(
+            (params["TableName"], inspector.key_of(params["TableName"], params["Item"]), params["Item"])
+        )
+    else:  # UpdateItem, DeleteItem
+        found.append((params["TableName"], dict(params["Key"]), None))
+    return [Target(table, key, put, inspector.stored(table, key)) for table, key, put in found]
+
+
+def write_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> int:
+    """One item's write: ceil(the larger image / 1 KB), at least 1 (a delete of nothing costs 1 too)."""
+    return max(1, math.ceil(max(item_size(before), item_size(after)) / KB))
+
+
+def read_units(size: int, consistent: bool) -> float:
     units = max(1, math.ceil(size / (4 * KB)))
     return float(units) if consistent else units / 2
 
 
-def _transaction_write_units(inspector: _Inspector, targets: list[tuple[str, str, Any, int]]) -> float:
-    units = 0
-    for kind, table, key, before in targets:
-        size = max(before, inspector.stored_size(table, key)) if kind == "Update" else before
-        units += max(1, math.ceil(size / KB))
-    return 2.0 * units  # a transactional write costs two units per 1 KB of each item
+def _unprocessed(inspector: _Inspector, parsed: Mapping[str, Any]) -> set[str]:
+    keys = set()
+    for table, requests in (parsed.get("UnprocessedItems") or {}).items():
+        for request in requests:
+            body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key")
+            keys.add(_key_text(table, inspector.key_of(table, body)))
+    return keys
+
+
+def _key_text(table: str, key: Mapping[str, Any]) -> str:
+    return f"{table}|{sorted((name, str(value)) for name, value in key.items())}"
 
 
 def _batch_read_units(inspector: _Inspector, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> float:
@@ -125,8 +151,26 @@ def _batch_read_units(inspector: _Inspector, params: Mapping[str, Any], parsed: 
         for key in request["Keys"]:
             if key not in unprocessed:
                 item = found.get(str(sorted(key.items())))
-                units += _read_units(item_size(item), request.get("ConsistentRead", False))
+                units += read_units(item_size(item), request.get("ConsistentRead", False))
     return units
+
+
+def _reported(parsed: Mapping[str, Any]) -> tuple[float, float, float]:
+    """(total, the tables' share, the indexes' share) of an answer's ConsumedCapacity."""
+    consumed = parsed.get("ConsumedCapacity")
+    entries = consumed if isinstance(consumed, list) else ([consumed] if consumed else [])
+    total = table = indexes = 0.0
+    for entry in entries:
+        units = float(entry.get("CapacityUnits", 0.0))
+        total += units
+        index_units = sum(
+            float(index.get("CapacityUnits", 0.0))
+            for group in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+            for index in (entry.get(group) or {}).values()
+        )
+        table += float((entry.get("Table") or {}).get("CapacityUnits", units - index_units))
+        indexes += index_units
+    return total, table, indexes
 
 
 @contextmanager
@@ -134,39 +178,31 @@ def measure_capacity(client: Any, inspector_client: Any) -> Iterator[Capacity]:
     """Adds up what `client`'s calls consume while the block runs."""
     capacity = Capacity()
     inspector = _Inspector(inspector_client)
+    lock = threading.Lock()  # the timeout sweeper calls from threads
 
     def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if "ReturnConsumedCapacity" in model.input_shape.members:
-            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+            params.setdefault("ReturnConsumedCapacity", "INDEXES")
         context["bench_params"] = params
-        if model.name == "TransactWriteItems":
-            context["bench_targets"] = _transaction_targets(inspector, params)
+        if model.name in _WRITE_OPERATIONS:
+            context["bench_targets"] = write_targets(inspector, model.name, params)
 
     def after(
         http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
     ) -> None:
         if http_response.status_code >= 300:
             return
-        consumed = parsed.get("ConsumedCapacity")
-        entries = consumed if isinstance(consumed, list) else ([consumed] if consumed else [])
-        reported = sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
         params: dict[str, Any] = context.get("bench_params", {})
-        if model.name in _READ_OPERATIONS:
-            capacity.reported_read_units += reported
-        else:
-            capacity.reported_write_units += reported
-        if model.name == "TransactWriteItems":
-            capacity.write_units += _transaction_write_units(inspector, context.get("bench_targets", []))
-        elif model.name == "BatchGetItem":
-            capacity.read_units += _batch_read_units(inspector, params, parsed)
-        elif model.name == "GetItem":
-            capacity.read_units += _read_units(
-                item_size(parsed.get("Item")), params.get("ConsistentRead", False)
-            )
-        elif model.name in _READ_OPERATIONS:
-            capacity.read_units += reported
-        else:
-            capacity.write_units += reported
+        total, table, indexes = _reported(parsed)
+        with lock:
+            if model.name in _READ_OPERATIONS:
+                capacity.reported_read_units += total
+                _add_read(capacity, inspector, model.name, params, parsed, total)
+            else:
+                capacity.reported_write_units += table
+                capacity.reported_index_write_units += indexes
+            if model.name in _WRITE_OPERATIONS:
+                _add_write(capacity, inspector, model.name, context.get("bench_targets", []), parsed, table)
 
     events = client.meta.events
     events.register("before-parameter-build.dynamodb", before)
@@ -176,3 +212,55 @@ def measure_capacity(client: Any, inspector_client: Any) -> Iterator[Capacity]:
     finally:
         events.unregister("after-call.dynamodb", after)
         events.unregister("before-parameter-build.dynamodb", before)
+
+
+def _add_read(  # noqa: PLR0917 - one call's parts
+    capacity: Capacity,
+    inspector: _Inspector,
+    operation: str,
+    params: Mapping[str, Any],
+    parsed: Mapping[str, Any],
+    reported: float,
+) -> None:
+    if operation == "BatchGetItem":
+        capacity.read_units += _batch_read_units(inspector, params, parsed)
+        capacity.note("BatchGetItem reads: by the rules")
+    elif operation == "GetItem":
+        capacity.read_units += read_units(item_size(parsed.get("Item")), params.get("ConsistentRead", False))
+        capacity.note("GetItem reads: by the rules")
+    elif operation in ("Query", "Scan") and reported == 0:
+        capacity.read_units += read_units(0, params.get("ConsistentRead", False))
+        capacity.note(f"{operation} reads: DynamoDB's minimum (an empty result; Local reports 0)")
+    else:
+        capacity.read_units += reported
+        capacity.note(f"{operation} reads: Local")
+
+
+def _add_write(  # noqa: PLR0917 - one call's parts
+    capacity: Capacity,
+    inspector: _Inspector,
+    operation: str,
+    targets: list[Target],
+    parsed: Mapping[str, Any],
+    reported_table: float,
+) -> None:
+    skipped = _unprocessed(inspector, parsed) if operation == "BatchWriteItem" else set()
+    units = 0
+    for target in targets:
+        if _key_text(target.table, target.key) in skipped:
+            continue
+        after = inspector.stored(target.table, target.key)
+        units += write_units(target.before, target.put or after)
+        writes = gsi.index_writes(target.before, after, inspector.indexes(target.table))
+        capacity.index_writes += writes
+        capacity.index_write_units += gsi.units(writes)
+    if operation in _SINGLE_WRITES:
+        capacity.write_units += reported_table
+        capacity.note(f"{operation} table writes: Local")
+    elif operation == "TransactWriteItems":
+        capacity.write_units += 2 * units
+        capacity.note("TransactWriteItems table writes: by the rules (2 per KB per item)")
+    else:
+        capacity.write_units += units
+        capacity.note(f"{operation} table writes: by the rules")
+    capacity.note("index writes: by the rules, from each item's images (bench.gsi)")

@@ -1,4 +1,12 @@
-"""Cost of 1M conversations (1M creates + 1M closes) at on-demand list prices, us-east-1.
+"""Cost of 1M conversations at on-demand list prices, us-east-1, per service.
+
+A conversation's life is a list of invocations (`Invocation`): each with how often it runs per
+conversation, its function's memory, its measured warm duration and cold-start extra, its DynamoDB request
+units (the table's, the indexes', the reads), and its bytes logged. The lifecycle the bench prices:
+create + accept + end + close (by the representative), the purge of the closed conversation RetentionDays
+later, and the timeout sweeper's share (it runs every minute whatever the traffic: a fixed monthly cost,
+spread over ASSUMED_CONVERSATIONS_PER_MONTH). The reads of the lists and views are not per conversation (a
+client polls them as it likes) and are not in it.
 
 Prices: the public pricing pages named below, first tier, us-east-1; transcribed 2026-11-27 by hand (the
 bench never fetches them). Re-check them before quoting a figure outside this repository.
@@ -11,6 +19,9 @@ bench never fetches them). Re-check them before quoting a figure outside this re
   $0.625 per million write request units, $0.125 per million read request units (after the 2024-11-01
   on-demand price reduction).
 - Amazon CloudWatch pricing (aws.amazon.com/cloudwatch/pricing): logs ingestion (standard), $0.50 per GB.
+- Amazon EventBridge pricing (aws.amazon.com/eventbridge/pricing), EventBridge Scheduler: $1.00 per million
+  invocations (no free tier counted here).
+- AWS X-Ray pricing (aws.amazon.com/xray/pricing): traces recorded, $5.00 per million. Reported, in no goal.
 - AWS Lambda pricing (aws.amazon.com/lambda/pricing), "Lambda SnapStart" (Python and .NET), transcribed
   2026-12-02: cache $0.0000015046 per GB-second, for each published version with SnapStart on, while the
   version is active (at least 3 hours), by the function's memory; restore $0.0001397998 per GB restored, each
@@ -20,6 +31,8 @@ bench never fetches them). Re-check them before quoting a figure outside this re
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 HTTP_API_PER_MILLION_REQUESTS = 1.00
@@ -28,6 +41,8 @@ LAMBDA_PER_MILLION_REQUESTS = 0.20
 DYNAMODB_PER_MILLION_WRU = 0.625
 DYNAMODB_PER_MILLION_RRU = 0.125
 CLOUDWATCH_LOGS_PER_GB_INGESTED = 0.50
+SCHEDULER_PER_MILLION_INVOCATIONS = 1.00
+XRAY_PER_MILLION_TRACES = 5.00
 SNAPSTART_CACHE_PER_GB_SECOND = 0.0000015046
 SNAPSTART_RESTORE_PER_GB = 0.0001397998
 
@@ -39,23 +54,38 @@ MB_PER_VCPU = 1769
 # SnapStart's cache is billed by the hour, not by the request: assumptions to put it per 1M conversations.
 ASSUMED_SNAPSTART_VERSIONS = 2  # published versions per function kept active: the live one + a rollback
 ASSUMED_SNAPSTART_HOURS = 730  # active the whole month
+# The volume the fixed monthly costs (the sweeper's schedule, SnapStart's cache) are spread over.
 ASSUMED_CONVERSATIONS_PER_MONTH = 1_000_000
+MINUTES_PER_MONTH = 730 * 60  # the sweeper's schedule: rate(1 minute)
+# Lambda's own lines per invocation (START, END, REPORT with its X-Ray ids): not output of ours, so assumed.
+ASSUMED_PLATFORM_LOG_BYTES = 340
+# The purge consumer's batches (BatchSize 100, 5 s window): one record per invocation, the most it can cost.
+ASSUMED_PURGES_PER_INVOCATION = 1
+# X-Ray sampling of Lambda's active tracing: the first request each second, then 5 % of the rest.
+XRAY_RESERVOIR_PER_SECOND, XRAY_FIXED_RATE = 1.0, 0.05
 
 CONVERSATIONS = 1_000_000
 
 
 @dataclass(frozen=True)
-class Operation:
-    """One API operation as measured: warm duration, CPU time, request units, bytes logged."""
+class Invocation:
+    """One invocation of a conversation's life, as measured, and how often it happens per conversation."""
 
     name: str
-    warm_ms: float
+    function: str  # template folder
+    memory_mb: int
+    per_conversation: float  # invocations per conversation
+    warm_ms: float  # measured, warm (wall)
     cpu_ms: float
-    init_ms: float
-    write_units: float
-    read_units: float
-    log_bytes: float
+    init_ms: float  # measured cold import (wall)
     first_request_ms: float  # the first request of a new execution environment (cold), wall
+    write_units: float  # the table's items, per invocation (billed figures, bench.capacity)
+    index_write_units: float  # the global secondary indexes', per invocation (bench.gsi)
+    read_units: float
+    log_bytes: float  # the function's own output per invocation (log lines, EMF metrics)
+    api: bool = True  # reached through API Gateway (one request each)
+    scheduled: bool = False  # started by EventBridge Scheduler
+    access_log_bytes: float = 0.0  # API Gateway's access log line for its request
 
 
 @dataclass(frozen=True)
@@ -66,70 +96,143 @@ class Line:
     in_goal: bool = True
 
 
-def cost_lines(operations: list[Operation], memory_mb: int) -> list[Line]:
-    """Per 1M conversations: each operation runs once per conversation."""
-    gb = memory_mb / 1024
-    n = CONVERSATIONS
-    requests = n * len(operations)
-    names = " + ".join(op.name for op in operations)
-    billed_ms = {op.name: math.ceil(op.warm_ms) for op in operations}
-    gb_seconds = sum(n * billed_ms[op.name] / 1000 * gb for op in operations)
-    # A cold start bills the INIT phase, and its first request runs longer than a warm one.
-    cold_extra_ms = {op.name: op.init_ms + max(0.0, op.first_request_ms - op.warm_ms) for op in operations}
-    init_gb_seconds = sum(
-        n * ASSUMED_COLD_START_SHARE * cold_extra_ms[op.name] / 1000 * gb for op in operations
+def access_log_line(log_format: str, values: Mapping[str, str]) -> str:
+    """An API access log line: the stage's format with each $context variable replaced by `values`' (an
+    empty string for one it does not name)."""
+    return re.sub(r"\$context\.([A-Za-z0-9_.]+)", lambda match: values.get(match.group(1), ""), log_format)
+
+
+def xray_traces_per_month(requests_per_month: float) -> float:
+    """Traces X-Ray records of evenly spread traffic under its default sampling rule."""
+    seconds = MINUTES_PER_MONTH * 60
+    rate = requests_per_month / seconds
+    sampled = min(rate, XRAY_RESERVOIR_PER_SECOND) + XRAY_FIXED_RATE * max(
+        0.0, rate - XRAY_RESERVOIR_PER_SECOND
     )
-    wru = sum(op.write_units for op in operations)
-    rru = sum(op.read_units for op in operations)
-    log_gb = sum(n * op.log_bytes for op in operations) / 1e9
-    scaled_ms = {op.name: op.warm_ms - op.cpu_ms + op.cpu_ms * MB_PER_VCPU / memory_mb for op in operations}
-    scaled_gb_seconds = sum(n * math.ceil(scaled_ms[op.name]) / 1000 * gb for op in operations)
-    durations = ", ".join(f"{op.name} {billed_ms[op.name]} ms" for op in operations)
+    return sampled * seconds
+
+
+def cost_lines(invocations: Sequence[Invocation]) -> list[Line]:
+    """Per 1M conversations, by service."""
+    n = CONVERSATIONS
+    runs = {op.name: n * op.per_conversation for op in invocations}
+    requests = sum(runs.values())
+    api_requests = sum(runs[op.name] for op in invocations if op.api)
+    scheduled = sum(runs[op.name] for op in invocations if op.scheduled)
+    api_names = " + ".join(op.name for op in invocations if op.api)
+
+    def gb(op: Invocation) -> float:
+        return op.memory_mb / 1024
+
+    billed_ms = {op.name: math.ceil(op.warm_ms) for op in invocations}
+    gb_seconds = sum(runs[op.name] * billed_ms[op.name] / 1000 * gb(op) for op in invocations)
+    # A cold start bills the INIT phase, and its first request runs longer than a warm one.
+    cold_extra_ms = {op.name: op.init_ms + max(0.0, op.first_request_ms - op.warm_ms) for op in invocations}
+    init_gb_seconds = sum(
+        runs[op.name] * ASSUMED_COLD_START_SHARE * cold_extra_ms[op.name] / 1000 * gb(op)
+        for op in invocations
+    )
+    wru = sum(op.per_conversation * op.write_units for op in invocations)
+    index_wru = sum(op.per_conversation * op.index_write_units for op in invocations)
+    rru = sum(op.per_conversation * op.read_units for op in invocations)
+    own_log = sum(runs[op.name] * op.log_bytes for op in invocations)
+    platform_log = requests * ASSUMED_PLATFORM_LOG_BYTES
+    access_log = sum(runs[op.name] * op.access_log_bytes for op in invocations if op.api)
+    log_gb = (own_log + platform_log + access_log) / 1e9
+    scaled_ms = {
+        op.name: op.warm_ms - op.cpu_ms + op.cpu_ms * MB_PER_VCPU / op.memory_mb for op in invocations
+    }
+    scaled_gb_seconds = sum(
+        runs[op.name] * math.ceil(scaled_ms[op.name]) / 1000 * gb(op) for op in invocations
+    )
+    traces = xray_traces_per_month(requests * ASSUMED_CONVERSATIONS_PER_MONTH / n)
+    traces_per_n = traces * n / ASSUMED_CONVERSATIONS_PER_MONTH
+    memories = ", ".join(sorted({f"{op.memory_mb} MB" for op in invocations}))
+
+    def each(values: Mapping[str, float], unit: str, digits: int = 0) -> str:
+        return ", ".join(
+            f"{op.name} {values[op.name]:,.{digits}f}{unit}"
+            + (f" × {op.per_conversation:.3g}" if op.per_conversation != 1 else "")
+            for op in invocations
+            if values[op.name]
+        )
+
     return [
         Line(
             "API Gateway HTTP API requests",
-            requests / 1e6 * HTTP_API_PER_MILLION_REQUESTS,
-            f"{requests / 1e6:.0f}M requests ({names}) × ${HTTP_API_PER_MILLION_REQUESTS:.2f}/M",
+            api_requests / 1e6 * HTTP_API_PER_MILLION_REQUESTS,
+            f"{api_requests / 1e6:g}M requests ({api_names}) × ${HTTP_API_PER_MILLION_REQUESTS:.2f}/M",
+        ),
+        Line(
+            "EventBridge Scheduler (the timeout sweeper, every minute)",
+            scheduled / 1e6 * SCHEDULER_PER_MILLION_INVOCATIONS,
+            f"{MINUTES_PER_MONTH:,} invocations a month, whatever the traffic, over ASSUMED "
+            f"{ASSUMED_CONVERSATIONS_PER_MONTH / 1e6:g}M conversations a month × "
+            f"${SCHEDULER_PER_MILLION_INVOCATIONS:.2f}/M",
         ),
         Line(
             "Lambda requests",
             requests / 1e6 * LAMBDA_PER_MILLION_REQUESTS,
-            f"{requests / 1e6:.0f}M × ${LAMBDA_PER_MILLION_REQUESTS:.2f}/M",
+            f"{requests / 1e6:,.3g}M × ${LAMBDA_PER_MILLION_REQUESTS:.2f}/M "
+            f"(purges: ASSUMED {ASSUMED_PURGES_PER_INVOCATION} record per invocation)",
         ),
         Line(
             "Lambda duration (arm64, warm)",
             gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
-            f"{gb_seconds:,.0f} GB-s: {memory_mb} MB × billed {durations} (measured medians, rounded up)",
+            f"{gb_seconds:,.0f} GB-s: {memories} × billed {each(billed_ms, ' ms')} "
+            "(measured medians, rounded up)",
         ),
         Line(
             "Lambda cold starts: INIT + the first request's extra duration",
             init_gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
-            f"{init_gb_seconds:,.0f} GB-s: measured import + (first request - warm request), wall, as "
-            f"shipped ({', '.join(f'{name} {extra:.0f} ms' for name, extra in cold_extra_ms.items())}) × "
-            f"ASSUMED {ASSUMED_COLD_START_SHARE:.0%} cold starts",
+            f"{init_gb_seconds:,.0f} GB-s: measured import + (first request - warm request), wall "
+            f"({each(cold_extra_ms, ' ms')}) × ASSUMED {ASSUMED_COLD_START_SHARE:.0%} cold starts",
         ),
         Line(
-            "DynamoDB on-demand writes",
+            "DynamoDB on-demand writes: the table's items",
             n * wru / 1e6 * DYNAMODB_PER_MILLION_WRU,
-            f"{wru:g} WRU per conversation (billed by item size, section 3) × ${DYNAMODB_PER_MILLION_WRU}/M",
+            f"{wru:g} WRU per conversation ({each({op.name: op.write_units for op in invocations}, '', 1)}; "
+            f"section 3) × ${DYNAMODB_PER_MILLION_WRU}/M",
+        ),
+        Line(
+            "DynamoDB on-demand writes: global secondary indexes",
+            n * index_wru / 1e6 * DYNAMODB_PER_MILLION_WRU,
+            f"{index_wru:g} WRU per conversation "
+            f"({each({op.name: op.index_write_units for op in invocations}, '', 0)}: one per index entry "
+            f"put, updated or deleted, two when an index key changes; section 3) × "
+            f"${DYNAMODB_PER_MILLION_WRU}/M",
         ),
         Line(
             "DynamoDB on-demand reads",
             n * rru / 1e6 * DYNAMODB_PER_MILLION_RRU,
-            f"{rru:g} RRU per conversation (billed by item size, section 3) × ${DYNAMODB_PER_MILLION_RRU}/M",
+            f"{rru:.3g} RRU per conversation ({each({op.name: op.read_units for op in invocations}, '', 1)})"
+            f" × ${DYNAMODB_PER_MILLION_RRU}/M",
         ),
         Line(
-            "(not in goal) CloudWatch Logs ingestion of the functions' own output",
+            "CloudWatch Logs ingestion",
             log_gb * CLOUDWATCH_LOGS_PER_GB_INGESTED,
-            f"{log_gb:.2f} GB measured (EMF metrics + log lines; Lambda's START/END/REPORT lines and "
-            "API access logs come on top)",
+            f"{log_gb:.2f} GB: the functions' own output {own_log / 1e9:.2f} GB (measured: "
+            f"{each({op.name: op.log_bytes for op in invocations}, ' B')}), Lambda's START/END/REPORT "
+            f"{platform_log / 1e9:.2f} GB (ASSUMED {ASSUMED_PLATFORM_LOG_BYTES} B per invocation), API "
+            f"access logs {access_log / 1e9:.2f} GB (the template's format with sample values, "
+            f"{each({op.name: op.access_log_bytes for op in invocations}, ' B')})",
+        ),
+        Line(
+            "(not in goal) Lambda duration if this host's CPU time scaled to the function's CPU share",
+            scaled_gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
+            f"{scaled_gb_seconds:,.0f} GB-s: wait + CPU × {MB_PER_VCPU}/memory "
+            "(a model; it would replace the warm duration line)",
             in_goal=False,
         ),
         Line(
-            "(not in goal) Lambda duration if this host's CPU time scaled to the 256 MB CPU share",
-            scaled_gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
-            f"{scaled_gb_seconds:,.0f} GB-s: wait + CPU × {MB_PER_VCPU}/{memory_mb} "
-            "(a model; it would replace the warm duration line)",
+            "(not in goal) X-Ray traces (Tracing: Active, default sampling)",
+            traces_per_n / 1e6 * XRAY_PER_MILLION_TRACES,
+            f"{traces_per_n / 1e6:.2f}M traces: HTTP APIs do not trace, so each Lambda invocation starts "
+            f"one ({requests / n:.3g} per conversation); Lambda samples {XRAY_RESERVOIR_PER_SECOND:g} a "
+            f"second + {XRAY_FIXED_RATE:.0%} of the rest (ASSUMED: across the functions together, traffic "
+            f"spread evenly at ASSUMED {ASSUMED_CONVERSATIONS_PER_MONTH / 1e6:g}M conversations a month; at "
+            f"most every invocation: ${requests / 1e6 * XRAY_PER_MILLION_TRACES:.2f}) × "
+            f"${XRAY_PER_MILLION_TRACES:.2f}/M",
             in_goal=False,
         ),
     ]

@@ -1,9 +1,12 @@
 """Peak RSS of a warmed handler process: a fresh process per function imports the handler as Lambda does,
-answers N requests against DynamoDB Local, and reports ru_maxrss. The floor is the boto3 baseline handler
-(create + close) in the same conditions."""
+answers N requests against DynamoDB Local, and reports its high-water mark. Every API function of the template
+is measured, each with its request from bench.workload.FRESH_REQUESTS (a new customer, or a new open
+conversation created before by the product); the floor is the boto3 baseline handler in the same conditions,
+answering the benchmarked operations in turn."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -16,12 +19,24 @@ from typing import Any
 
 from bench import LAYER, REPO
 from bench.report import median
-from bench.workload import close_event, create_event, get_event, lambda_environment
+from bench.workload import (
+    API_FUNCTIONS,
+    FRESH_REQUESTS,
+    Fresh,
+    create_event,
+    end_of_conversation_event,
+    get_event,
+    lambda_environment,
+    list_event,
+    queue_event,
+    representative_event,
+)
 from local.events import lambda_context
 from tests.harness import load_handler
 
 CHILD = Path(__file__).with_name("rss_child.py")
 FLOOR = "floor (boto3 baseline)"
+READ_POOL = 10  # conversations the reads cycle through
 
 
 @dataclass
@@ -36,36 +51,42 @@ def measure_rss(
 ) -> dict[str, Rss]:
     create = load_handler("create_conversation").lambda_handler
     run_id = time.time_ns()
-    serial = iter(range(10**9))
+    serial = itertools.count()
 
-    def new_conversation() -> str:
-        answer = create(create_event(f"rss-{run_id}-{next(serial)}"), lambda_context("seed"))
+    def customer() -> str:
+        return f"rss-{run_id}-{next(serial)}"
+
+    def open_conversation() -> str:
+        answer = create(create_event(customer()), lambda_context("seed"))
         if answer["statusCode"] != 201:
             raise RuntimeError(f"seeding a conversation failed: {answer}")
         conversation_id: str = json.loads(answer["body"])["conversationId"]
         return conversation_id
 
-    def fresh(customer: str) -> dict[str, Any]:
-        return create_event(f"rss-{run_id}-{customer}-{next(serial)}")
+    readable = [open_conversation() for _ in range(READ_POOL)]
+    reads = itertools.cycle(readable)
+    fresh = Fresh(customer, open_conversation, lambda: next(reads))
 
-    workloads: dict[str, tuple[str, str, Callable[[], list[dict[str, Any]]]]] = {
-        "create_conversation": ("create_conversation", "app", lambda: [fresh("c") for _ in range(requests)]),
-        "close_conversation": (
-            "close_conversation",
-            "app",
-            lambda: [close_event(new_conversation()) for _ in range(requests)],
-        ),
-        "get_conversation": (
-            "get_conversation",
-            "app",
-            lambda: [get_event(new_conversation()) for _ in range(requests)],
-        ),
-        FLOOR: (
-            "floor",
-            "baseline_app",
-            lambda: [e for _ in range(requests // 2) for e in (fresh("f"), close_event(new_conversation()))],
-        ),
-    }
+    def floor_events() -> list[dict[str, Any]]:
+        """The floor's share of each benchmarked operation, in turn."""
+        events: list[dict[str, Any]] = []
+        while len(events) < requests:
+            conversation_id = open_conversation()
+            events += [
+                create_event(customer()),
+                get_event(next(reads)),
+                list_event(),
+                queue_event(),
+                representative_event(conversation_id, "accept"),
+                end_of_conversation_event(open_conversation()),
+            ]
+        return events[:requests]
+
+    def requests_of(function: str) -> Callable[[], list[dict[str, Any]]]:
+        return lambda: [FRESH_REQUESTS[function](fresh) for _ in range(requests)]
+
+    workloads = {function: (function, "app", requests_of(function)) for function in API_FUNCTIONS}
+    workloads[FLOOR] = ("floor", "baseline_app", floor_events)
     results = {name: Rss() for name in workloads}
     with tempfile.TemporaryDirectory(prefix="bench-rss-") as scratch:
         for repetition in range(repetitions):

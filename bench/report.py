@@ -24,10 +24,13 @@ class Goal:
     unit: str  # shown after the numbers (" MB", " calls"); "$" is shown before
     detail: str = ""
     digits: int = 2
+    refused: bool = False  # a condition beside the figure failed (say which in `detail`): never met
 
     @property
     def met(self) -> bool | None:
-        return None if self.goal is None else self.measured <= self.goal
+        if self.goal is None:
+            return None
+        return not self.refused and self.measured <= self.goal
 
     def _number(self, value: float) -> str:
         if self.unit == "$":

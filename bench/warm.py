@@ -1,30 +1,66 @@
-"""Warm requests, in-process on DynamoDB Local: the product's create and close handlers against the
-hand-written boto3 floor (bench.baseline_app) making the same DynamoDB calls.
+"""Warm requests, in-process on DynamoDB Local: the product's handlers against the hand-written boto3 floor
+(bench.baseline_app) making the same DynamoDB calls.
 
-Each pair of requests (product, floor) runs back to back, alternating which goes first, so both see the
-same DynamoDB Local state and machine load; the ratio is the median over all pairs of product / floor (the
-per-round medians show the spread). Handlers run one at a time (Powertools keeps the current event on its
-class). Timed: the lambda_handler call alone (the event is built before).
+One iteration, per side, is a conversation's life and the reads around it: create, get, the consumer's
+list, the representative's queue, accept, end, close (representative_activity), then a second conversation
+created and ended by the customer while open (endOfConversation). Each side runs one iteration, then the
+other (alternating which goes first), so both see the same DynamoDB Local state and machine load; for each
+operation the ratio is the median over all iterations of product / floor (the per-round medians show the
+spread). Handlers run one at a time (Powertools keeps the current event on its class). Timed: the
+lambda_handler call alone (the event is built before).
+
+The lists read a tenant of their own, seeded with QUEUE_SIZE open conversations first, so that every list
+request answers a full page (25 in the queue, 10 in the live list) on both sides.
+
+After the timed rounds, one untimed iteration per side records the DynamoDB calls each operation made (a
+`before-parameter-build` hook on each client) and compares their shapes (`call_shape`): the floor must make
+the product's calls, or its ratio would measure a different design.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from bench.report import median
-from bench.workload import close_event, create_event, memory_mb
+from bench.workload import (
+    OPERATIONS,
+    create_event,
+    end_of_conversation_event,
+    get_event,
+    list_event,
+    memory_mb,
+    queue_event,
+    representative_event,
+)
 from local.events import lambda_context
+from messaging.store.client import dynamodb_client
 from tests.harness import load_handler
 
 BASELINE_PATH = __file__.replace("warm.py", "baseline_app.py")
+WARM_TENANT = "bench-warm"
+QUEUE_SIZE = 30  # open conversations in the warm tenant: more than a page of the queue (25)
+# The operations timed, in the order of an iteration.
+WARM_OPERATIONS = (
+    "create",
+    "get",
+    "list",
+    "representative list",
+    "accept",
+    "end",
+    "close",
+    "endOfConversation",
+)
+SIDES = ("product", "floor")
 
 
 class CountingSink(io.TextIOBase):
@@ -57,6 +93,44 @@ def load_baseline() -> ModuleType:
     return module
 
 
+# Parameters whose values are the call's design (kept as they are); every other leaf becomes its type.
+_DESIGN = frozenset(
+    {
+        "TableName",
+        "IndexName",
+        "ConditionExpression",
+        "UpdateExpression",
+        "KeyConditionExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+        "ExpressionAttributeNames",
+        "ReturnValues",
+        "ReturnValuesOnConditionCheckFailure",
+        "ScanIndexForward",
+        "ConsistentRead",
+        "Limit",
+        "Select",
+    }
+)
+_IGNORED = frozenset({"ClientRequestToken", "ReturnConsumedCapacity"})  # botocore's and the bench's own
+
+
+def call_shape(operation: str, params: Mapping[str, Any]) -> tuple[str, Any]:
+    """A call as its design: operation, tables, indexes, expressions, names and every attribute's presence
+    and type, without the values that differ between two requests (ids, times)."""
+
+    def shape(value: Any, name: str | None = None) -> Any:
+        if name in _DESIGN:
+            return value
+        if isinstance(value, Mapping):
+            return {key: shape(item, key) for key, item in sorted(value.items()) if key not in _IGNORED}
+        if isinstance(value, list | tuple):
+            return [shape(item) for item in value]
+        return type(value).__name__
+
+    return operation, shape(params)
+
+
 @dataclass
 class Timed:
     wall_ms: list[float] = field(default_factory=list)
@@ -66,10 +140,12 @@ class Timed:
 
 @dataclass
 class WarmResult:
-    # operation ("create", "close") -> implementation ("product", "floor") -> samples, all rounds
+    # operation -> side ("product", "floor") -> samples, all rounds
     samples: dict[str, dict[str, Timed]]
     # operation -> round -> product / floor of each pair of requests
     pair_ratios: dict[str, list[list[float]]]
+    # operation -> side -> the DynamoDB calls of one request: (operation, shape)
+    calls: dict[str, dict[str, list[tuple[str, Any]]]] = field(default_factory=dict)
 
     def ratio(self, operation: str) -> float:
         return median(ratio for round_ in self.pair_ratios[operation] for ratio in round_)
@@ -77,18 +153,57 @@ class WarmResult:
     def round_ratios(self, operation: str) -> list[float]:
         return [median(round_) for round_ in self.pair_ratios[operation]]
 
-    def median_ms(self, operation: str, implementation: str) -> float:
-        return median(self.samples[operation][implementation].wall_ms)
+    def median_ms(self, operation: str, side: str) -> float:
+        return median(self.samples[operation][side].wall_ms)
 
-    def median_cpu_ms(self, operation: str, implementation: str) -> float:
-        return median(self.samples[operation][implementation].cpu_ms)
+    def median_cpu_ms(self, operation: str, side: str) -> float:
+        return median(self.samples[operation][side].cpu_ms)
 
     def stdout_bytes(self, operation: str) -> float:
         return median(self.samples[operation]["product"].stdout_bytes)
 
+    def same_calls(self, operation: str) -> bool:
+        sides = self.calls.get(operation, {})
+        return bool(sides) and sides.get("product") == sides.get("floor")
 
-def _timed(handler: Callable[..., Any], event: dict[str, Any], samples: Timed | None, name: str) -> Any:
-    context = lambda_context(name, memory_mb=memory_mb("create_conversation"))
+    def call_names(self, operation: str, side: str = "product") -> list[str]:
+        return [name for name, _ in self.calls.get(operation, {}).get(side, [])]
+
+
+class _Recorder:
+    """Records the DynamoDB calls of clients while `recording(operation)` is open."""
+
+    def __init__(self, clients: list[Any]) -> None:
+        self.calls: dict[str, list[tuple[str, Any]]] = {}
+        self._current: str | None = None
+        self._clients = clients
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if self._current is not None:
+            self.calls[self._current].append(call_shape(model.name, copy.deepcopy(params)))
+
+    @contextmanager
+    def recording(self, operation: str) -> Iterator[None]:
+        self._current = operation
+        self.calls[operation] = []
+        try:
+            yield
+        finally:
+            self._current = None
+
+    @contextmanager
+    def attached(self) -> Iterator[None]:
+        for client in self._clients:
+            client.meta.events.register("before-parameter-build.dynamodb", self._record)
+        try:
+            yield
+        finally:
+            for client in self._clients:
+                client.meta.events.unregister("before-parameter-build.dynamodb", self._record)
+
+
+def _timed(handler: Callable[..., Any], event: dict[str, Any], samples: Timed | None, function: str) -> Any:
+    context = lambda_context(function, memory_mb=memory_mb(function))
     sink = stdout_sink()
     written = sink.bytes_written
     cpu = time.thread_time()
@@ -103,43 +218,90 @@ def _timed(handler: Callable[..., Any], event: dict[str, Any], samples: Timed | 
     return answer
 
 
-def _conversation_id(answer: dict[str, Any], expected: int) -> str:
+def _checked(answer: dict[str, Any], side: str, operation: str) -> dict[str, Any]:
+    expected = OPERATIONS[operation].status
     if answer["statusCode"] != expected:
-        raise RuntimeError(f"expected {expected}, got {answer['statusCode']}: {answer.get('body')}")
-    conversation_id: str = json.loads(answer["body"])["conversationId"]
-    return conversation_id
+        raise RuntimeError(
+            f"{side} {operation}: expected {expected}, got {answer['statusCode']}: {answer.get('body')}"
+        )
+    body: dict[str, Any] = json.loads(answer["body"])
+    return body
 
 
 def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
-    product_create = load_handler("create_conversation")
-    product_close = load_handler("close_conversation")
+    functions = sorted({OPERATIONS[name].function for name in WARM_OPERATIONS})
+    product: dict[str, Callable[..., Any]] = {}
+    product_clients = []
+    for function in functions:
+        product[function] = load_handler(function).lambda_handler
+        product_clients.append(dynamodb_client())  # the client this module just created
     baseline = load_baseline()
-    handlers = {
-        "product": (product_create.lambda_handler, product_close.lambda_handler),
-        "floor": (baseline.lambda_handler, baseline.lambda_handler),
+    handlers: dict[str, Callable[[str], Callable[..., Any]]] = {
+        "product": lambda function: product[function],
+        "floor": lambda function: baseline.lambda_handler,
     }
-    samples = {op: {impl: Timed() for impl in handlers} for op in ("create", "close")}
-    pair_ratios: dict[str, list[list[float]]] = {"create": [], "close": []}
+    samples = {op: {side: Timed() for side in SIDES} for op in WARM_OPERATIONS}
+    pair_ratios: dict[str, list[list[float]]] = {op: [] for op in WARM_OPERATIONS}
     run_id = time.time_ns()
+    recorder: _Recorder | None = None
 
-    def one(impl: str, customerid: str, record: bool) -> None:
-        create, close = handlers[impl]
-        answer = _timed(create, create_event(customerid), samples["create"][impl] if record else None, impl)
-        conversation_id = _conversation_id(answer, 201)
-        answer = _timed(close, close_event(conversation_id), samples["close"][impl] if record else None, impl)
-        if answer["statusCode"] != 200:
-            raise RuntimeError(f"{impl} close answered {answer['statusCode']}: {answer.get('body')}")
+    def request(side: str, operation: str, event: dict[str, Any], record: bool) -> dict[str, Any]:
+        function = OPERATIONS[operation].function
+        timed = samples[operation][side] if record else None
+        if recorder is not None:
+            with recorder.recording(f"{side}:{operation}"):
+                return _checked(_timed(handlers[side](function), event, None, function), side, operation)
+        return _checked(_timed(handlers[side](function), event, timed, function), side, operation)
 
+    def one(side: str, serial: str, record: bool) -> None:
+        tenant = WARM_TENANT
+        created = request(side, "create", create_event(f"warm-{serial}", tenant=tenant), record)
+        conversation_id = created["conversationId"]
+        request(side, "get", get_event(conversation_id, tenant=tenant), record)
+        request(side, "list", list_event(tenant=tenant), record)
+        request(side, "representative list", queue_event(tenant=tenant), record)
+        for name in ("accept", "end", "close"):
+            request(side, name, representative_event(conversation_id, name, tenant=tenant), record)
+        # Untimed: the conversation the customer ends while it is open.
+        other = _checked(
+            _timed(
+                handlers[side]("create_conversation"),
+                create_event(f"warm-{serial}-b", tenant=tenant),
+                None,
+                "create_conversation",
+            ),
+            side,
+            "create",
+        )
+        event = end_of_conversation_event(other["conversationId"], tenant=tenant)
+        request(side, "endOfConversation", event, record)
+
+    for i in range(QUEUE_SIZE):
+        _checked(
+            product["create_conversation"](
+                create_event(f"queue-{run_id}-{i}", tenant=WARM_TENANT), lambda_context("seed")
+            ),
+            "seed",
+            "create",
+        )
     for i in range(warmup):
-        for impl in handlers:
-            one(impl, f"warmup-{run_id}-{impl}-{i}", record=False)
+        for side in SIDES:
+            one(side, f"{run_id}-warmup-{side}-{i}", record=False)
     for round_number in range(rounds):
         for ratios in pair_ratios.values():
             ratios.append([])
         for i in range(per_round):
-            order = ("product", "floor") if i % 2 == 0 else ("floor", "product")
-            for impl in order:
-                one(impl, f"bench-{run_id}-{round_number}-{i}-{impl}", record=True)
+            order = SIDES if i % 2 == 0 else SIDES[::-1]
+            for side in order:
+                one(side, f"{run_id}-{round_number}-{i}-{side}", record=True)
             for op, ratios in pair_ratios.items():
                 ratios[-1].append(samples[op]["product"].wall_ms[-1] / samples[op]["floor"].wall_ms[-1])
-    return WarmResult(samples, pair_ratios)
+    recorder = _Recorder([*product_clients, baseline.client])
+    with recorder.attached():
+        for side in SIDES:
+            one(side, f"{run_id}-calls-{side}", record=False)
+    calls: dict[str, dict[str, list[tuple[str, Any]]]] = {}
+    for key, made in recorder.calls.items():
+        side, operation = key.split(":", 1)
+        calls.setdefault(operation, {})[side] = made
+    return WarmResult(samples, pair_ratios, calls)

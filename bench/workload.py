@@ -1,17 +1,36 @@
-"""What the bench sends: the sample create (events/create_conversation.with-context-and-startmessage.json
-without email and idempotency key, i.e. the idempotency-less main path), the close activity, and the
-environment each function gets from template.yaml."""
+"""What the bench sends, and the environment each function gets from template.yaml.
+
+The requests: a create like events/create_conversation.with-context-and-startmessage.json without email and
+idempotency key (the main path), the consumer's endOfConversation, the representative's events (accept,
+end, close), the reads (get, the representative's view) and the lists (the consumer's live list, the
+representative's queue). OPERATIONS names each benchmarked operation's function by its template folder;
+FRESH_REQUESTS gives every API function of the template one request that needs nothing but a fresh
+conversation (the RSS workload), and a test keeps it complete.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.functions import functions_of
-from local.template import function_environment, load_template, resources_of_type
+from local.template import (
+    function_environment,
+    http_routes,
+    load_template,
+    parameter_defaults,
+    resources_of_type,
+)
 from tests.harness import BASE, CREATE, REPO, api_event
 
 TEMPLATE = load_template(REPO / "template.yaml")
 CONVERSATION_ROUTE = f"{BASE}/conversation/{{conversationId}}"
+REPRESENTATIVE_BASE = "/api/v1.0/representative"
+REPRESENTATIVE_ROUTE = f"{REPRESENTATIVE_BASE}/conversation/{{conversationId}}"
+REPRESENTATIVE = {"id": "rep-bench", "name": "Ana"}
 TENANT = "bench-tenant"
 
 FUNCTIONS = functions_of(TEMPLATE)  # every function of template.yaml (bench.functions)
@@ -69,25 +88,136 @@ def create_body(customerid: str, *, email: str | None = None, phone: str | None 
     }
 
 
-def create_event(customerid: str, **contact: str | None) -> dict[str, Any]:
-    return api_event("POST", CREATE, create_body(customerid, **contact), tenant=TENANT)
+def create_event(customerid: str, *, tenant: str = TENANT, **contact: str | None) -> dict[str, Any]:
+    return api_event("POST", CREATE, create_body(customerid, **contact), tenant=tenant)
 
 
-def close_event(conversation_id: str) -> dict[str, Any]:
+def end_of_conversation_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The consumer's endOfConversation (consumer_activity)."""
     body = {"type": "endOfConversation", "channelId": "web", "conversation": {"id": conversation_id}}
-    return _on_conversation("POST", conversation_id, body)
+    return _on_conversation("POST", BASE, conversation_id, body, tenant)
 
 
-def get_event(conversation_id: str) -> dict[str, Any]:
-    return _on_conversation("GET", conversation_id, None)
+def representative_event(conversation_id: str, name: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """A representative's event (representative_activity): accept, end, close..."""
+    body = {"type": "event", "name": name, "from": REPRESENTATIVE}
+    return _on_conversation("POST", REPRESENTATIVE_BASE, conversation_id, body, tenant)
 
 
-def _on_conversation(method: str, conversation_id: str, body: Any) -> dict[str, Any]:
+def get_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    return _on_conversation("GET", BASE, conversation_id, None, tenant)
+
+
+def representative_get_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    return _on_conversation("GET", REPRESENTATIVE_BASE, conversation_id, None, tenant)
+
+
+def list_event(*, tenant: str = TENANT, page_size: int = 10) -> dict[str, Any]:
+    """The consumer's list (list_conversations): the first page, as events/list_conversations.first-page."""
+    return _query("GET", f"{BASE}/conversations", {"PageSize": str(page_size)}, tenant)
+
+
+def queue_event(*, tenant: str = TENANT, page_size: int = 25) -> dict[str, Any]:
+    """The representative's queue (representative_conversations), as events/...queue.json."""
+    query = {"status": "open", "PageSize": str(page_size)}
+    return _query("GET", f"{REPRESENTATIVE_BASE}/conversations", query, tenant)
+
+
+def _query(method: str, path: str, query: dict[str, str], tenant: str) -> dict[str, Any]:
+    event = api_event(method, path, None, tenant=tenant)
+    event["rawQueryString"] = urlencode(query)
+    event["queryStringParameters"] = dict(query)
+    return event
+
+
+def _on_conversation(method: str, base: str, conversation_id: str, body: Any, tenant: str) -> dict[str, Any]:
     return api_event(
         method,
-        f"{BASE}/conversation/{conversation_id}",
+        f"{base}/conversation/{conversation_id}",
         body,
-        tenant=TENANT,
-        route=CONVERSATION_ROUTE,
+        tenant=tenant,
+        route=f"{base}/conversation/{{conversationId}}",
         path_parameters={"conversationId": conversation_id},
     )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A benchmarked operation: the function (template folder) that serves it and its answer's status."""
+
+    name: str
+    function: str
+    status: int
+    description: str
+
+
+OPERATIONS = {
+    op.name: op
+    for op in (
+        Operation(
+            "create", "create_conversation", 201, "a new conversation (customerid, context, start message)"
+        ),
+        Operation("endOfConversation", "consumer_activity", 200, "the consumer ends an open conversation"),
+        Operation("accept", "representative_activity", 200, "open → active"),
+        Operation("end", "representative_activity", 200, "active → wrapup, by the representative"),
+        Operation("close", "representative_activity", 200, "wrapup → closed, by the representative"),
+        Operation("get", "get_conversation", 200, "one conversation"),
+        Operation("representative get", "representative_conversation", 200, "the representative's view"),
+        Operation("list", "list_conversations", 200, "the consumer's live list, first page of 10"),
+        Operation("representative list", "representative_conversations", 200, "the queue, first page of 25"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """What a fresh request may need: a new customerid, a new open conversation (created by the product), a
+    conversation to read (one of a few, reused)."""
+
+    customer: Callable[[], str]
+    open_conversation: Callable[[], str]
+    existing: Callable[[], str]
+
+
+# Every API function of the template: a request it answers on a fresh conversation (RSS workload).
+FRESH_REQUESTS: dict[str, Callable[[Fresh], dict[str, Any]]] = {
+    "create_conversation": lambda fresh: create_event(fresh.customer()),
+    "consumer_activity": lambda fresh: end_of_conversation_event(fresh.open_conversation()),
+    "get_conversation": lambda fresh: get_event(fresh.existing()),
+    "list_conversations": lambda fresh: list_event(),
+    "representative_activity": lambda fresh: representative_event(fresh.open_conversation(), "accept"),
+    "representative_conversation": lambda fresh: representative_get_event(fresh.existing()),
+    "representative_conversations": lambda fresh: queue_event(),
+}
+
+
+# Sample values of the API access log's $context variables, for the size of one line (bench.cost).
+ACCESS_LOG_SAMPLE = {
+    "requestId": "Jx3bUgNeoAMEMVw=",
+    "identity.sourceIp": "203.0.113.10",
+    "requestTime": "02/Dec/2026:05:13:33 +0000",
+    "status": "200",
+    "responseLength": "180",
+    "integrationLatency": "25",
+    "authorizer.error": "",
+}
+
+
+def access_log_values(function: str) -> dict[str, str]:
+    """The access log's variables for a request to `function` (its first route) by the bench's tenant."""
+    route = next(route for route in http_routes(TEMPLATE) if route.function_id == FUNCTION_IDS[function])
+    claim = parameter_defaults(TEMPLATE).get("TenantClaim", "client_id")
+    return {
+        **ACCESS_LOG_SAMPLE,
+        "routeKey": f"{route.method} {route.path}",
+        f"authorizer.claims.{claim}": TENANT,
+    }
+
+
+def access_log_format() -> str:
+    """The HTTP API stage's access log format, its ${Parameter} references resolved to their defaults."""
+    apis = resources_of_type(TEMPLATE, "AWS::Serverless::HttpApi")
+    settings = next(iter(apis.values()))["Properties"]["AccessLogSettings"]["Format"]
+    text = str(settings["Fn::Sub"] if isinstance(settings, dict) else settings)
+    defaults = parameter_defaults(TEMPLATE)
+    return re.sub(r"\$\{([^}!.]+)\}", lambda match: str(defaults.get(match.group(1), "")), text)

@@ -39,7 +39,8 @@ FUNCTIONS = template_functions()
 _LIST_MODULES = """
 import importlib.util, json, os, sys
 os.environ.update({"CONVERSATIONS_TABLE": "t", "CONTACTS_TABLE": "t", "IDEMPOTENCY_TABLE": "t",
-                   "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_METRICS_NAMESPACE": "bytecode"})
+                   "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_METRICS_NAMESPACE": "bytecode",
+                   "ID_SECRET": "local-only-NOT-A-SECRET-module-listing-only-0123456789"})
 for name in sys.argv[1:]:
     spec = importlib.util.spec_from_file_location(f"{name}_app", f"functions/{name}/app.py")
     module = importlib.util.module_from_spec(spec)

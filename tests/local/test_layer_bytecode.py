@@ -14,7 +14,7 @@ UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 
 def test_the_functions_import_our_package_pydantic_and_powertools_logging() -> None:
     modules = set(imported_modules())
-    assert {"messaging.create_conversation", "pydantic", "aws_lambda_powertools.logging"} <= modules
+    assert {"messaging.usecases.create", "pydantic", "aws_lambda_powertools.logging"} <= modules
 
 
 def test_modules_in_the_layer_get_unchecked_hash_bytecode(tmp_path: Path) -> None:
@@ -22,9 +22,9 @@ def test_modules_in_the_layer_get_unchecked_hash_bytecode(tmp_path: Path) -> Non
     source = REPO / "layers" / "shared" / "messaging"
     shutil.copytree(source, tmp_path / "messaging", ignore=shutil.ignore_patterns("__pycache__"))
     # When the imported modules are compiled, stdlib and absent ones skipped
-    compiled = compile_for_lambda(tmp_path, ["messaging", "messaging.domain", "json", "not_there"])
+    compiled = compile_for_lambda(tmp_path, ["messaging", "messaging.domain.ids", "json", "not_there"])
     # Then exactly ours got .pyc files Python will use whatever the files' timestamps
     assert compiled == 2
-    pyc = Path(importlib.util.cache_from_source(str(tmp_path / "messaging" / "domain.py")))
+    pyc = Path(importlib.util.cache_from_source(str(tmp_path / "messaging" / "domain" / "ids.py")))
     assert int.from_bytes(pyc.read_bytes()[4:8], "little") == UNCHECKED_HASH_FLAGS
     assert not (tmp_path / "messaging" / "store" / "__pycache__").exists()
