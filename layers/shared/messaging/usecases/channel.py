@@ -32,7 +32,7 @@ class ChannelSettings:
             target = check_webhook_url(webhook_url, allow_local=self._allow_local)
         except UnsafeWebhookUrl as unsafe:
             raise InvalidRequest("validation_failed", f"webhookUrl {unsafe}", ("webhookUrl",)) from None
-        return self._store.set_webhook(tenant, target.url, new_secret(), self._clock())
+        return self._store.set_webhook(tenant, target.base_url, new_secret(), self._clock())
 
     def get(self, tenant: Tenant) -> Channel:
         channel = self._store.get(tenant)
