@@ -123,6 +123,47 @@ def queue_event(*, tenant: str = TENANT, page_size: int = 25) -> dict[str, Any]:
     return _query("GET", f"{REPRESENTATIVE_BASE}/conversations", query, tenant)
 
 
+def message_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The customer's message (consumer_activity), the path ten of a conversation's activities take."""
+    body = {"type": "message", "text": "Where is my order?", "conversation": {"id": conversation_id}}
+    return _on_conversation("POST", BASE, conversation_id, body, tenant)
+
+
+def transcript_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The transcript's first page (get_transcript)."""
+    event = _on_conversation("GET", BASE, conversation_id, None, tenant)
+    route = f"{BASE}/conversation/{{conversationId}}/messages"
+    event.update(
+        rawPath=f"{BASE}/conversation/{conversation_id}/messages",
+        routeKey=f"GET {route}",
+        rawQueryString="PageSize=50",
+        queryStringParameters={"PageSize": "50"},
+    )
+    event["requestContext"].update(routeKey=f"GET {route}")
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    return event
+
+
+def context_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The context (get_context)."""
+    event = transcript_event(conversation_id, tenant=tenant)
+    route = f"{BASE}/conversation/{{conversationId}}/context"
+    event.update(
+        rawPath=f"{BASE}/conversation/{conversation_id}/context", routeKey=f"GET {route}", rawQueryString=""
+    )
+    event.pop("queryStringParameters")
+    event["requestContext"].update(routeKey=f"GET {route}")
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    return event
+
+
+def channel_event(*, tenant: str = TENANT) -> dict[str, Any]:
+    """Setting the webhook (channel_settings), to a public IP literal: no DNS lookup."""
+    return api_event(
+        "PUT", f"{BASE}/channel", {"webhookUrl": "https://93.184.215.14/messaging"}, tenant=tenant
+    )
+
+
 def _query(method: str, path: str, query: dict[str, str], tenant: str) -> dict[str, Any]:
     event = api_event(method, path, None, tenant=tenant)
     event["rawQueryString"] = urlencode(query)
@@ -188,6 +229,9 @@ FRESH_REQUESTS: dict[str, Callable[[Fresh], dict[str, Any]]] = {
     "representative_activity": lambda fresh: representative_event(fresh.open_conversation(), "accept"),
     "representative_conversation": lambda fresh: representative_get_event(fresh.existing()),
     "representative_conversations": lambda fresh: queue_event(),
+    "get_transcript": lambda fresh: transcript_event(fresh.existing()),
+    "get_context": lambda fresh: context_event(fresh.existing()),
+    "channel_settings": lambda fresh: channel_event(),
 }
 
 

@@ -19,6 +19,7 @@ from local.events import http_api_event, lambda_context
 from local.template import function_environment, load_template, resources_of_type
 from messaging.config import settings
 from messaging.store.client import dynamodb_client
+from messaging.store.outbox import sqs_client
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = load_template(REPO / "template.yaml")
@@ -51,11 +52,13 @@ def api_event(
     return http_api_event(method, path, route or path, path_parameters or {}, all_headers, raw, token_claims)
 
 
-def table_environment(table_names: Mapping[str, str], **variables: str) -> dict[str, str]:
-    """The functions' environment as template.yaml's Globals set it (parameter defaults, these tables, the
-    local stand-in secret), with `variables` (environment variable names) overriding."""
+def table_environment(
+    table_names: Mapping[str, str], queue_urls: Mapping[str, str] | None = None, **variables: str
+) -> dict[str, str]:
+    """The functions' environment as template.yaml's Globals set it (parameter defaults, these tables and
+    queues, the local stand-in secret), with `variables` (environment variable names) overriding."""
     any_function = next(iter(resources_of_type(TEMPLATE, "AWS::Serverless::Function")))
-    env = function_environment(TEMPLATE, any_function, dict(table_names), {})
+    env = function_environment(TEMPLATE, any_function, dict(table_names), {}, dict(queue_urls or {}))
     env.update(variables)
     return env
 
@@ -64,8 +67,7 @@ def table_environment(table_names: Mapping[str, str], **variables: str) -> dict[
 def environment(values: Mapping[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
-    settings.cache_clear()
-    dynamodb_client.cache_clear()
+    _clear_clients()
     try:
         yield
     finally:
@@ -74,8 +76,14 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        settings.cache_clear()
-        dynamodb_client.cache_clear()
+        _clear_clients()
+
+
+def _clear_clients() -> None:
+    """Forget the settings and clients built from the environment, as a new execution environment would."""
+    settings.cache_clear()
+    dynamodb_client.cache_clear()
+    sqs_client.cache_clear()
 
 
 def load_handler(function: str) -> ModuleType:
@@ -84,8 +92,7 @@ def load_handler(function: str) -> ModuleType:
     with _load_lock:
         _loaded += 1
         name = f"{function}_app_{_loaded}"
-        settings.cache_clear()
-        dynamodb_client.cache_clear()
+        _clear_clients()
         spec = importlib.util.spec_from_file_location(name, REPO / "functions" / function / "app.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

@@ -145,8 +145,8 @@ def test_additions_pass_without_a_declaration(tmp_path: Path) -> None:
         schemas(document)["StartMessageModel"]["properties"]["channel"] = {"type": "string"}
         schemas(document)["CreateConversationResponse"]["properties"]["channel"] = {"type": "string"}
         listing = copy.deepcopy(document["paths"][ONE]["get"])
-        listing.update(operationId="listConversations", parameters=[])
-        document["paths"]["/api/v1.0/consumer/conversations"] = {"get": listing}
+        listing.update(operationId="listArchivedConversations", parameters=[])
+        document["paths"]["/api/v1.0/consumer/archived-conversations"] = {"get": listing}
 
     assert breaking_changes(*copies(tmp_path, unchanged, add_optional_field_and_operation)) == []
 

@@ -112,7 +112,8 @@ def dynamodb_local_record(event_name: str, sk: str, **extra: Any) -> dict[str, A
 
 def test_the_templates_purge_filter_passes_only_ttl_removals_of_a_conversations_state() -> None:
     # Given the purge consumer's filter, as template.yaml has it
-    (purge,) = read_definitions(load_template(REPO_ROOT / "template.yaml")).streams
+    streams = read_definitions(load_template(REPO_ROOT / "template.yaml")).streams
+    (purge,) = [stream for stream in streams if stream.function_id == "PurgeConversationsFunction"]
     passes = RecordFilter(purge.filter_patterns)
 
     def seen(raw: dict[str, Any]) -> bool:

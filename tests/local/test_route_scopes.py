@@ -126,10 +126,15 @@ def test_what_cannot_be_resolved_is_an_error_not_an_open_route(authorizer_scopes
         route_scopes(api_template(authorizer_scopes), {})
 
 
-def test_the_projects_template_requires_the_required_scope_on_every_route_only_when_set() -> None:
+def test_the_projects_template_requires_each_side_s_scope_on_its_routes() -> None:
     template = load_template(REPO_ROOT / "template.yaml")
-    assert set(route_scopes(template, {}).values()) == {()}
-    assert set(route_scopes(template, {"RequiredScope": CONSUMER}).values()) == {(CONSUMER,)}
+    scopes = route_scopes(template, {})
+    assert {scopes[route] for route in scopes if route[1].startswith("/api/v1.0/consumer/")} == {(CONSUMER,)}
+    assert {scopes[route] for route in scopes if route[1].startswith("/api/v1.0/representative/")} == {
+        ("messaging/representative",)
+    }
+    overridden = route_scopes(template, {"RepresentativeScope": "desk/work"})
+    assert ("desk/work",) in set(overridden.values())
 
 
 def get(server: DevServer, route: tuple[str, str], token: str) -> Any:

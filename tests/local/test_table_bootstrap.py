@@ -46,15 +46,17 @@ def test_project_tables_get_the_templates_keys_stream_and_ttl(
     # Given the project's template, When its tables are created on DynamoDB Local
     names = create_tables(dynamodb, load_template(REPO_ROOT / "template.yaml"), table_prefix)
     # Then there is one per AWS::DynamoDB::Table, named prefix + logical id
-    assert names == {
-        "ConversationsTable": f"{table_prefix}ConversationsTable",
-        "ContactsTable": f"{table_prefix}ContactsTable",
-        "IdempotencyTable": f"{table_prefix}IdempotencyTable",
-    }
-    # And the conversations table has the template's key, stream (OLD_IMAGE) and TTL attribute
+    logical_ids = ("ConversationsTable", "ContactsTable", "ChannelsTable", "IdempotencyTable")
+    assert names == {logical_id: f"{table_prefix}{logical_id}" for logical_id in logical_ids}
+    # And the conversations table has the template's keys, indexes, stream (NEW_IMAGE) and TTL attribute
     conversations = dynamodb.describe_table(TableName=names["ConversationsTable"])["Table"]
-    assert conversations["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert conversations["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"}
+    assert conversations["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    indexes = {index["IndexName"] for index in conversations["GlobalSecondaryIndexes"]}
+    assert indexes == {"byStatus", "byRepresentative", "live", "due"}
+    assert conversations["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     assert conversations["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = dynamodb.describe_time_to_live(TableName=names["ConversationsTable"])["TimeToLiveDescription"]
     assert (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")) == ("ENABLED", "ttl")

@@ -12,6 +12,7 @@ from local.template import (
     http_routes,
     layer_dirs,
     load_template,
+    local_secret,
     parameter_defaults,
 )
 from tests.local.conftest import write_throwaway_app
@@ -70,7 +71,7 @@ def test_the_projects_template_routes_every_http_event_to_a_handler() -> None:
     assert routes
     for route in routes:
         assert route.method in {"GET", "POST", "PUT", "PATCH", "DELETE", "ANY"}
-        assert route.path.startswith("/api/v1.0/consumer/")
+        assert route.path.startswith(("/api/v1.0/consumer/", "/api/v1.0/representative/"))
         assert (REPO_ROOT / route.code_uri).is_dir()
         assert route.handler == "app.lambda_handler"
     assert "POST /api/v1.0/consumer/conversations/create" in {f"{r.method} {r.path}" for r in routes}
@@ -129,8 +130,13 @@ def test_a_ref_with_no_local_value_names_the_way_to_give_one(tmp_path: Path) -> 
 def test_the_projects_functions_see_their_tables_by_local_name() -> None:
     template = load_template(REPO_ROOT / "template.yaml")
     tables = {"ConversationsTable": "p-Conv", "ContactsTable": "p-Cont", "IdempotencyTable": "p-Idem"}
+    tables["ChannelsTable"] = "p-Chan"
     function_id = http_routes(template)[0].function_id
-    environment = function_environment(template, function_id, tables, {"ConversationTimeoutMinutes": "2"})
+    environment = function_environment(template, function_id, tables, {"OpenTimeoutMinutes": "2"})
     assert environment["CONVERSATIONS_TABLE"] == "p-Conv"
-    assert environment["CONVERSATION_TIMEOUT_MINUTES"] == "2"
+    assert environment["OPEN_TIMEOUT_MINUTES"] == "2"
+    # A secret the stack generates is a fixed local stand-in; a queue is the local engine's URL
+    assert environment["ID_SECRET"] == local_secret("IdSecret")
+    queued = function_environment(template, function_id, tables, {}, {"WebhookQueue": "http://q/1"})
+    assert queued["WEBHOOK_QUEUE_URL"] == "http://q/1"
     assert layer_dirs(template, function_id) == ["layers/shared/"]

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.queues import create_queues
 from local.tables import create_tables
 from tests.harness import (
     CREATE,
@@ -30,8 +31,9 @@ def moto_environment() -> Iterator[dict[str, str]]:
     """moto's DynamoDB with the template's tables, and the product's environment pointing at them."""
     with mock_aws():
         names = create_tables(boto3.client("dynamodb"), TEMPLATE)
-        with environment(table_environment(names)):
-            yield names
+        queues = create_queues(boto3.client("sqs"), TEMPLATE)
+        with environment(table_environment(names, queues)):
+            yield {**names, **queues}
 
 
 @pytest.fixture

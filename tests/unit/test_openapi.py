@@ -73,6 +73,13 @@ EXPECTED_ANSWERS = {
     "listRepresentativeConversations": {"200", "400", "401", "403", "500", "503"},
     "getRepresentativeConversation": {"200", "400", "401", "403", "404", "500", "503"},
     "sendRepresentativeActivity": {"200", "400", "401", "403", "404", "409", "413", "415", "500", "503"},
+    "getTranscript": {"200", "400", "401", "403", "404", "500", "503"},
+    "getRepresentativeTranscript": {"200", "400", "401", "403", "404", "500", "503"},
+    "getContext": {"200", "400", "401", "403", "404", "500", "503"},
+    "setChannel": {"200", "400", "401", "403", "413", "415", "500", "503"},
+    # No input but the token: nothing to be malformed
+    "getChannel": {"200", "401", "403", "404", "500", "503"},
+    "rotateChannelSecret": {"200", "401", "403", "404", "500", "503"},
 }
 
 
@@ -115,6 +122,9 @@ def test_the_rules_the_models_enforce_are_in_the_schemas() -> None:
     assert phone["pattern"] and phone["maxLength"] == 200
     context = schemas["CreateConversationRequest"]["properties"]["conversationcontext"]["anyOf"][0]
     assert context["maxProperties"] == 100
-    activity_type = schemas["Activity"]["properties"]["type"]
-    assert activity_type.get("enum", [activity_type.get("const")]) == ["endOfConversation"]
+    kinds = schemas["ConsumerActivity"]["discriminator"]["mapping"]
+    assert set(kinds) == {"message", "typing", "event", "endOfConversation"}
+    assert schemas["EndOfConversationActivity"]["properties"]["type"]["const"] == "endOfConversation"
+    text = schemas["MessageActivity"]["properties"]["text"]["anyOf"][0]
+    assert text["maxLength"] == 6000
     assert schemas["Problem"]["properties"]["errors"]["maxItems"] == 20

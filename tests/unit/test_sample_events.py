@@ -3,12 +3,14 @@ deployment (empty tables), and with the sample conversation present, so that eac
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import boto3
 import pytest
 
+from local.webhook_receiver import WebhookReceiver
 from messaging.domain.conversation import (
     Conversation,
     ConversationDetails,
@@ -19,6 +21,7 @@ from messaging.domain.conversation import (
 from messaging.domain.ids import lock_fingerprint
 from messaging.domain.state_machine import Status
 from messaging.domain.tenant import Tenant
+from messaging.store.channels import DynamoDBChannels
 from messaging.store.protocol import NewConversation
 from messaging.wiring import conversations
 from tests.harness import REPO, TEMPLATE, invoke, invoke_raw, load_handler
@@ -46,6 +49,14 @@ EXPECTED_STATUS = {
     "representative_conversation.by-id.json": (404, 200),
     "representative_activity.accept.json": (404, 200),
     "representative_activity.close.json": (404, 200),
+    "representative_activity.message.json": (404, 200),
+    "consumer_activity.message.json": (404, 200),
+    "get_transcript.first-page.json": (404, 200),
+    "get_transcript.representative.json": (404, 200),
+    "get_context.by-id.json": (404, 200),
+    "channel_settings.set-webhook.json": (200, 200),
+    "channel_settings.read.json": (404, 404),
+    "channel_settings.rotate-secret.json": (404, 404),
 }
 
 
@@ -84,6 +95,8 @@ def test_every_http_function_has_a_sample_and_every_event_an_expectation() -> No
     assert set(EVENTS) == set(EXPECTED_STATUS) | {
         "timeout_sweeper.every-minute.json",
         "purge_conversations.ttl-state-removal.json",
+        "dispatch_webhooks.accepted.json",
+        "deliver_webhooks.accepted.json",
     }
 
 
@@ -129,3 +142,43 @@ def test_the_stream_event_purges_the_rest_of_the_conversation(moto_tables: dict[
         TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": pk}
     )
     assert left["Items"] == []
+
+
+def test_the_stream_event_enqueues_the_state_change_for_the_webhook(moto_tables: dict[str, str]) -> None:
+    # Given the webhook queue, empty
+    queue_url = moto_tables["WebhookQueue"]
+    # When the stream delivers the sample conversation's acceptance
+    report = invoke_raw(load_handler("dispatch_webhooks"), _event("dispatch_webhooks.accepted.json"))
+    # Then the change is on the queue, in the conversation's group, deduplicated by its activity's id
+    assert report == {"batchItemFailures": []}
+    (message,) = boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, AttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    assert message["Attributes"]["MessageGroupId"] == SAMPLE
+    assert message["Attributes"]["MessageDeduplicationId"] == f"{SAMPLE}-1795000000123"
+    assert json.loads(message["Body"])["name"] == "ConversationAccepted"
+
+
+def test_the_queue_event_without_a_channel_is_done_with(moto_tables: dict[str, str]) -> None:
+    # Given a tenant that never set a webhook: there is nowhere to deliver, and nothing to retry
+    report = invoke_raw(load_handler("deliver_webhooks"), _event("deliver_webhooks.accepted.json"))
+    assert report == {"batchItemFailures": []}
+
+
+def test_the_queue_event_is_delivered_signed_to_the_tenants_webhook(
+    moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the tenant's webhook, a receiver on 127.0.0.1 (which local runs allow)
+    monkeypatch.setenv("LOCAL_WEBHOOKS_ALLOWED", "true")
+    store = DynamoDBChannels(boto3.client("dynamodb"), moto_tables["ChannelsTable"])
+    secret = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    with WebhookReceiver(secret) as receiver:
+        store.set_webhook(TENANT, receiver.url, secret, 1_795_000_000_000)
+        # When the queue delivers the sample acceptance
+        report = invoke_raw(load_handler("deliver_webhooks"), _event("deliver_webhooks.accepted.json"))
+        # Then the receiver verified one delivery, identified by the conversation and the activity's id
+        assert report == {"batchItemFailures": []}
+        (delivery,) = receiver.received
+    assert delivery.conversation_id == SAMPLE
+    assert delivery.webhook_id == f"{SAMPLE}-1795000000123"
+    assert delivery.activity["type"] == "event" and delivery.activity["name"] == "ConversationAccepted"
