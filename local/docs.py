@@ -1,17 +1,19 @@
-"""The API's documentation on the dev server: Swagger UI at /docs, the OpenAPI document at /openapi.json.
+"""The API's documentation on the dev server: Swagger UI at /docs, the OpenAPI document at /openapi.json,
+and the error types at /docs/errors (one anchor per `code`: what a problem's `type` links to).
 
 Local only and without authentication (API Gateway serves no such routes). Swagger UI's files come from
 npm's swagger-ui-dist in node_modules, never from a CDN; the document is the committed openapi.json
 (`python -m local.openapi` regenerates it), read on every request so a regenerated file shows at once.
 """
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import local.product_layer  # noqa: F401 - puts the layer's `messaging` package on sys.path
 from local.dynamodb_local import REPO_ROOT
-from messaging.http.problem import PROBLEM_JSON, problem_json
+from messaging.http.problem import PROBLEM_JSON, PROBLEM_TYPES, TYPE_BASE, problem_json
 
 DOCS_PATH = "/docs"
 OPENAPI_PATH = "/openapi.json"
@@ -54,6 +56,30 @@ INDEX_HTML = f"""<!doctype html>
 """
 
 
+ERRORS_PATH = TYPE_BASE.removesuffix("#")
+
+
+def errors_page() -> str:
+    """Every problem type, each under the anchor its `type` URI names, from the table the answers use."""
+    sections = "\n".join(
+        f'<section id="{html.escape(code)}"><h2><code>{html.escape(code)}</code> ({kind.status})</h2>'
+        f"<p><strong>{html.escape(kind.title)}.</strong> {html.escape(kind.description)}</p></section>"
+        for code, kind in PROBLEM_TYPES.items()
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Messaging API - error types</title></head>
+<body>
+<h1>Error types</h1>
+<p>Every error is an RFC 9457 problem (<code>application/problem+json</code>): <code>type</code> links
+here, <code>code</code> names the section, <code>errors</code> names each offending field (at most 20;
+<code>moreErrors</code> counts the rest). See also <a href="{DOCS_PATH}">the API's operations</a>.</p>
+{sections}
+</body>
+</html>
+"""
+
+
 @dataclass(frozen=True)
 class DocsAnswer:
     status: int
@@ -80,6 +106,11 @@ class ApiDocs:
             return self._openapi()
         if path != DOCS_PATH and not path.startswith(f"{DOCS_PATH}/"):
             return None
+        if path == ERRORS_PATH:
+            return DocsAnswer(200, _CONTENT_TYPES[".html"], errors_page().encode())
+        return self._swagger_ui(path)
+
+    def _swagger_ui(self, path: str) -> DocsAnswer:
         if not self._swagger_ui_dir.is_dir():
             return _missing("swagger-ui-dist is not installed: run `npm ci`")
         if path in (DOCS_PATH, f"{DOCS_PATH}/", f"{DOCS_PATH}/index.html"):

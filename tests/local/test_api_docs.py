@@ -12,6 +12,7 @@ import pytest
 from local.api_gateway import ApiGateway
 from local.docs import INDEX_HTML, OPENAPI_FILE, SWAGGER_UI_DIR, ApiDocs
 from local.routing import Router
+from messaging.http.problem import PROBLEM_TYPES
 
 pytestmark = pytest.mark.skipif(
     not SWAGGER_UI_DIR.is_dir(), reason="swagger-ui-dist is not installed: run `npm ci`"
@@ -79,3 +80,27 @@ def test_without_swagger_ui_dist_the_docs_say_how_to_install_it(tmp_path: Path) 
     assert answer is not None and answer.status == 404
     assert answer.content_type == "application/problem+json"
     assert "npm ci" in json.loads(answer.body)["detail"]
+
+
+def test_every_problem_type_the_spec_documents_resolves_to_its_section_of_the_errors_page() -> None:
+    # Given every `type` in the error examples of openapi.json
+    document = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    types = {
+        example["value"]["type"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        for status, answer in operation["responses"].items()
+        if int(status) >= 400
+        for example in answer["content"]["application/problem+json"].get("examples", {}).values()
+    }
+    assert types
+    # When the errors page is fetched, as a browser would resolve the relative `type`
+    status, headers, body = get("/docs/errors")
+    page = body.decode()
+    # Then it is an HTML page with one section per type, each explaining its code
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    anchors = set(re.findall(r'<section id="([a-z_]+)">', page))
+    for problem_type in types:
+        path, _, anchor = problem_type.partition("#")
+        assert path == "/docs/errors" and anchor in anchors, problem_type
+    assert anchors == set(PROBLEM_TYPES)

@@ -17,8 +17,9 @@ from typing import Any
 PROBLEM_JSON = "application/problem+json"
 MAX_FIELD_ERRORS = 20
 MAX_TEXT = 200
-# Relative to the API's own address: `make dev` and the deployed docs route serve this page (one anchor
-# per code), so a `type` resolves to the section that explains it.
+# Relative to the API's own address: `make dev` serves this page (one anchor per code), so a `type` resolves
+# to the section that explains it. API Gateway serves no docs: deployed, the same table is the "Errors"
+# section of openapi.json's description (README, "Errors").
 TYPE_BASE = "/docs/errors#"
 
 
