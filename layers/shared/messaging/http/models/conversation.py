@@ -40,7 +40,13 @@ CONVERSATION_ID = PathParameter(
 class ConversationReference(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
     id: Annotated[
-        str | None, Field(max_length=200, description="Must equal the path's conversationId when present.")
+        str | None,
+        Field(
+            max_length=200,
+            description="Must equal the path's conversationId when present (case-insensitively).",
+            # The rule JSON Schema cannot state, for tools: the path parameter this value must equal.
+            json_schema_extra={"x-equalsPathParameter": "conversationId"},
+        ),
     ] = None
 
 
