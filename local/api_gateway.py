@@ -76,7 +76,16 @@ class ApiGateway:
         if isinstance(claims, GatewayResponse):
             return claims
         event = http_api_event(
-            method, path, route.path, match.path_parameters, headers, body, claims, query, source_ip=source_ip
+            method,
+            path,
+            route.path,
+            match.path_parameters,
+            headers,
+            body,
+            claims,
+            query,
+            source_ip=source_ip,
+            route_method=route.method,
         )
         try:
             result = self._handlers[route.function_id](event, lambda_context(route.function_id))

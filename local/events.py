@@ -30,11 +30,13 @@ def http_api_event(  # noqa: PLR0917 - the positional order of an HTTP request's
     *,
     source_ip: str = "127.0.0.1",
     now: float | None = None,
+    route_method: str | None = None,
 ) -> dict[str, Any]:
-    """A payload-format-2.0 event for one request. `route_key_path` is the matched route's path template."""
+    """A payload-format-2.0 event for one request. `route_key_path` is the matched route's path template,
+    `route_method` its method when it is not the request's (ANY: the routeKey is `ANY <path>`)."""
     now = time.time() if now is None else now
     method = method.upper()
-    route_key = "$default" if route_key_path == "$default" else f"{method} {route_key_path}"
+    route_key = "$default" if route_key_path == "$default" else f"{route_method or method} {route_key_path}"
     pairs = [
         (name.lower(), value)
         for name, value in (headers.items() if isinstance(headers, Mapping) else headers)

@@ -75,8 +75,17 @@ class Router:
         on_path = [(r, params) for r in self._routes if (params := r.path_parameters(path)) is not None]
         for_method = [(r, params) for r, params in on_path if r.route.method in (method, "ANY")]
         if not for_method:
-            # A catch-all that does not take this method is still "no such route" for the path.
-            allowed = sorted({r.route.method for r, _ in on_path if r.route.path != "$default"})
-            return NoRoute(allowed_methods=tuple(allowed))
+            return NoRoute(allowed_methods=_allowed_methods([r for r, _ in on_path]))
         best, params = min(for_method, key=lambda c: (c[0].specificity, c[0].route.method == "ANY"))
         return RouteMatch(route=best.route, path_parameters=params)
+
+
+def _allowed_methods(on_path: list[_CompiledRoute]) -> tuple[str, ...]:
+    """What `Allow` lists: the methods of the most specific route path that matches, as the OpenAPI path item
+    of that path lists them (`/conversation/create` is POST only, though `/conversation/{conversationId}`
+    matches it too). A catch-all that does not take the method is still "no such route" for the path."""
+    candidates = [r for r in on_path if r.route.path != "$default"]
+    if not candidates:
+        return ()
+    best = min(candidates, key=lambda r: r.specificity).route.path
+    return tuple(sorted({r.route.method for r in candidates if r.route.path == best}))

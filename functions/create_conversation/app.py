@@ -24,27 +24,49 @@ def create(call: Call[CreateConversationRequest, None]) -> Answer:
 
 _CONVERSATION_LINKS = {
     name: {"operationId": operation_id, "parameters": {"conversationId": "$response.body#/conversationId"}}
-    for name, operation_id in (("GetConversation", "getConversation"), ("SendActivity", "sendActivity"))
+    for name, operation_id in (
+        ("GetConversation", "getConversation"),
+        ("SendActivity", "sendActivity"),
+        ("GetRepresentativeConversation", "getRepresentativeConversation"),
+        ("SendRepresentativeActivity", "sendRepresentativeActivity"),
+        ("GetTranscript", "getTranscript"),
+        ("GetContext", "getContext"),
+        ("GetRepresentativeTranscript", "getRepresentativeTranscript"),
+    )
 }
-ANSWERS = {
-    201: Documented(
-        "A new conversation started.",
-        CreateConversationResponse,
-        {
-            "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
-            "isNew": True,
-            "messageId": "1795000000000",
+
+
+def _answers(operation_id: str) -> dict[int, Documented]:
+    links: dict[str, dict[str, Any]] = {
+        **_CONVERSATION_LINKS,
+        "Retry": {
+            "operationId": operation_id,
+            "requestBody": "$request.body",
+            "description": "The same request again answers 200 with this conversation while it is active "
+            "(the same customerid) or within the idempotency window (the same conversationrequestid).",
         },
-        _CONVERSATION_LINKS,
-    ),
-    200: Documented(
-        "The customer's active conversation, returned instead of a new one (isNew false), or the first "
-        "answer to this conversationrequestid.",
-        CreateConversationResponse,
-        {"conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b", "isNew": False},
-        _CONVERSATION_LINKS,
-    ),
-}
+    }
+    return {
+        201: Documented(
+            "A new conversation started.",
+            CreateConversationResponse,
+            {
+                "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
+                "isNew": True,
+                "messageId": "1795000000000",
+            },
+            links,
+        ),
+        200: Documented(
+            "The customer's active conversation, returned instead of a new one (isNew false), or the first "
+            "answer to this conversationrequestid.",
+            CreateConversationResponse,
+            {"conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b", "isNew": False},
+            links,
+        ),
+    }
+
+
 EXAMPLE = {
     "customercontext": {"customerid": "jdoe123", "firstname": "John", "email": "john.doe@email.com"},
     "conversationcontext": {"productname": {"isDisplayable": True, "value": "XBox"}},
@@ -60,7 +82,7 @@ def _create(path: str, operation_id: str, summary: str) -> Operation[CreateConve
         summary,
         tag="consumer",
         handler=create,
-        answers=ANSWERS,
+        answers=_answers(operation_id),
         problems=("request_in_progress",),
         description="Starts a conversation, or returns the customer's active one (same tenant + customerid).",
         body=CreateConversationRequest,

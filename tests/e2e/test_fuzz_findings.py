@@ -25,6 +25,15 @@ def test_a_method_no_route_serves_is_a_problem_json_405_not_an_html_501(send: Se
     assert answer.headers["allow"] == "POST"
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "OPTIONS"])
+def test_the_alias_path_answers_another_method_405_allowing_post_only(send: Send, method: str) -> None:
+    # GET used to reach GET /conversation/{conversationId} (a 400 for the id "create"), and Allow said
+    # "GET, POST" while the path item /conversation/create has POST only
+    answer = send(method, "/api/v1.0/consumer/conversation/create")
+    assert answer.status == 405 and answer.body["code"] == "method_not_allowed"
+    assert {name.lower(): value for name, value in answer.headers.items()}["allow"] == "POST"
+
+
 @pytest.mark.parametrize("operation", ["create", "close"])
 def test_a_json_array_body_is_a_400_not_its_first_element(send: Send, operation: str) -> None:
     path = CREATE

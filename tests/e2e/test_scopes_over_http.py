@@ -34,6 +34,8 @@ CONSUMER_ROUTES = (
     ("POST", "/api/v1.0/consumer/conversation/{conversationId}"),
     ("GET", "/api/v1.0/consumer/conversations"),
 )
+# Every other method on the alias's path: the create function answers 405 (`Allow: POST`).
+CONSUMER_REFUSALS = (("ANY", "/api/v1.0/consumer/conversation/create"),)
 REPRESENTATIVE_ROUTES = (
     ("GET", "/api/v1.0/representative/conversations"),
     ("GET", "/api/v1.0/representative/conversation/{conversationId}"),
@@ -61,7 +63,7 @@ def a_valid_request(route: tuple[str, str], conversation_id: str) -> tuple[str, 
 def test_each_route_of_the_template_requires_its_sides_scope() -> None:
     scopes = route_scopes(TEMPLATE, {})
     assert scopes == {
-        **dict.fromkeys(CONSUMER_ROUTES, (CONSUMER_SCOPE,)),
+        **dict.fromkeys(CONSUMER_ROUTES + CONSUMER_REFUSALS, (CONSUMER_SCOPE,)),
         **dict.fromkeys(REPRESENTATIVE_ROUTES, (REPRESENTATIVE_SCOPE,)),
     }
 

@@ -60,6 +60,14 @@ def test_the_event_has_the_payload_2_0_shape() -> None:
     assert "cookies" not in event
 
 
+def test_an_any_route_s_event_names_the_route_not_the_request_method() -> None:
+    # As API Gateway's routeKey: the route's key ("ANY /path"); requestContext.http.method is the request's
+    create = "/api/v1.0/consumer/conversation/create"
+    event = activity_event(method="get", route_key_path=create, route_method="ANY")
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == f"ANY {create}"
+    assert event["requestContext"]["http"]["method"] == "GET"
+
+
 def test_claims_are_strings_the_way_the_jwt_authorizer_passes_them() -> None:
     authorizer = activity_event()["requestContext"]["authorizer"]
     assert authorizer == {

@@ -169,6 +169,16 @@ def test_a_known_path_with_a_wrong_method_gets_405_problem_json(local_api: DevSe
     assert answer.headers["allow"] == "GET, POST"
 
 
+@pytest.mark.parametrize("method", ["PUT", "OPTIONS", "DELETE"])
+def test_a_405_allows_the_methods_of_the_path_it_names_not_of_a_parameterised_sibling(
+    local_api: DevServer, method: str
+) -> None:
+    # /conversation/{conversationId} (GET, POST) matches .../conversation/create too: the static path is named
+    answer = call(local_api.base_url, method, f"{BASE}/conversation/create", headers=bearer(mint_token("a")))
+    assert_problem(answer, 405, "method_not_allowed")
+    assert answer.headers["allow"] == "POST"
+
+
 def test_a_body_over_api_gateways_10_mb_cap_gets_413(local_api: DevServer) -> None:
     # The length alone decides: the server answers before reading the body
     headers = {**bearer(mint_token("a")), "Content-Length": str(MAX_BODY_BYTES + 1)}

@@ -48,6 +48,15 @@ def test_a_known_path_with_another_method_lists_the_allowed_methods() -> None:
     assert ROUTER.match("DELETE", "/api/v1.0/consumer/conversation/abc") == NoRoute(("GET", "POST"))
 
 
+def test_allow_lists_the_methods_of_the_most_specific_path_only() -> None:
+    # /conversation/{conversationId} matches .../conversation/create too, but the static path is the one the
+    # request names (OpenAPI's path item for it lists POST only)
+    assert ROUTER.match("PUT", "/api/v1.0/consumer/conversation/create") == NoRoute(("POST",))
+    assert ROUTER.match("OPTIONS", "/api/v1.0/consumer/conversation/create") == NoRoute(("POST",))
+    # A path that only the variable route matches still lists that route's methods
+    assert ROUTER.match("PUT", "/api/v1.0/consumer/conversation/abc") == NoRoute(("GET", "POST"))
+
+
 def test_an_unknown_path_has_no_route_and_no_allowed_methods() -> None:
     assert ROUTER.match("GET", "/api/v1.0/consumer/conversations") == NoRoute(())
 

@@ -6,8 +6,9 @@ import re
 import uuid
 
 import boto3
+import pytest
 
-from tests.harness import CREATE_ALIAS
+from tests.harness import CREATE_ALIAS, api_event, invoke, load_handler
 from tests.unit.conftest import CreateCall
 
 
@@ -122,3 +123,19 @@ def test_context_and_customer_are_stored_with_the_conversation(
     assert item["skipDeflectionBot"] == {"BOOL": True}
     assert item["customer"]["M"]["firstname"] == {"S": "John"}
     assert '"productname":{"value":"XBox","isDisplayable":true}' in item["context"]["S"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "OPTIONS"])
+def test_another_method_on_the_alias_path_is_a_405_allowing_only_post(
+    moto_tables: dict[str, str], method: str
+) -> None:
+    # Given the template's `ANY /conversation/create` route (without it API Gateway would hand a GET to
+    # GET /conversation/{conversationId} with the id "create")
+    event = api_event(method, CREATE_ALIAS, None)
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"ANY {CREATE_ALIAS}"
+    # When that method reaches the create function
+    answer = invoke(load_handler("create_conversation"), event)
+    # Then it is refused as the OpenAPI path item says: POST only
+    assert (answer.status, answer.body["code"]) == (405, "method_not_allowed")
+    assert answer.headers["allow"] == "POST"
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -104,13 +104,25 @@ def test_every_operation_has_a_tag_a_summary_and_a_worked_example(operation_id: 
         assert "example" in operation["requestBody"]["content"]["application/json"]
 
 
-def test_create_links_its_conversation_id_to_the_operations_that_take_it() -> None:
-    for status in ("200", "201"):
-        links = OPERATIONS["createConversation"]["responses"][status]["links"]
-        assert {link["operationId"] for link in links.values()} >= {"getConversation", "sendActivity"}
-        for link in links.values():
-            assert link["operationId"] in OPERATIONS
-            assert link["parameters"] == {"conversationId": "$response.body#/conversationId"}
+def test_create_links_its_conversation_id_to_every_operation_that_takes_one() -> None:
+    # The stateful fuzzing (tests/e2e/test_fuzz_stateful.py) reaches an operation through these links
+    takes_one = {
+        operation["operationId"]
+        for path, item in DOCUMENT["paths"].items()
+        for operation in item.values()
+        if "{conversationId}" in path
+    }
+    assert {"getConversation", "sendActivity", "getRepresentativeConversation"} <= takes_one
+    for create in ("createConversation", "createConversationAlias"):
+        for status in ("200", "201"):
+            links = OPERATIONS[create]["responses"][status]["links"]
+            by_id = {link["operationId"]: link for link in links.values()}
+            assert set(by_id) == takes_one | {create}, (create, status)
+            for operation_id in takes_one:
+                parameters = by_id[operation_id]["parameters"]
+                assert parameters == {"conversationId": "$response.body#/conversationId"}
+            # Retry: the same request again (an idempotent create) answers this conversation
+            assert by_id[create]["requestBody"] == "$request.body"
 
 
 def test_the_rules_the_models_enforce_are_in_the_schemas() -> None:
@@ -128,3 +140,25 @@ def test_the_rules_the_models_enforce_are_in_the_schemas() -> None:
     text = schemas["MessageActivity"]["properties"]["text"]["anyOf"][0]
     assert text["maxLength"] == 6000
     assert schemas["Problem"]["properties"]["errors"]["maxItems"] == 20
+
+
+def test_the_rules_json_schema_cannot_state_are_named_by_extensions() -> None:
+    # What a tool (the fuzzing's hooks) needs to make a schema-valid request one the API accepts
+    schemas = DOCUMENT["components"]["schemas"]
+    message = schemas["StartMessageModel"]["properties"]["message"]
+    assert message["x-maxBytes"] == 27 * 1024 and message["maxLength"] == 27 * 1024
+    reference = schemas["ConversationReference"]["properties"]["id"]
+    assert reference["x-equalsPathParameter"] == "conversationId"
+    for operation_id in (
+        "listConversations",
+        "listRepresentativeConversations",
+        "getTranscript",
+        "getRepresentativeTranscript",
+    ):
+        token = next(p for p in OPERATIONS[operation_id]["parameters"] if p["name"] == "ContinuationToken")
+        assert token["schema"]["x-issuedByApi"] is True
+    # accept names its representative: JSON Schema can say that one
+    activity = schemas["RepresentativeEvent"]
+    assert activity["if"]["properties"]["name"] == {"const": "accept"}
+    assert activity["then"]["required"] == ["from"]
+    assert activity["then"]["properties"]["from"]["required"] == ["id"]

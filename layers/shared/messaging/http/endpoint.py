@@ -168,7 +168,10 @@ class Endpoint:
         self._by_route = {operation.route_key: operation for operation in operations}
 
     def __call__(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        operation = self._by_route.get(str(event.get("routeKey", "")))
+        route_key = str(event.get("routeKey", ""))
+        operation = self._by_route.get(route_key)
+        if operation is None and (refusal := self._method_not_allowed(route_key, event)) is not None:
+            return refusal
         if operation is None:
             # `sam local` and a function behind one route: the only operation, whatever the route key says.
             if len(self.operations) != 1:
@@ -184,3 +187,16 @@ class Endpoint:
             )
         except Exception as error:  # every error becomes a problem answer (messaging.http.errors)
             return answer_for_error(error)
+
+    def _method_not_allowed(self, route_key: str, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """405 for a method this function does not serve on a path it does: the template routes `ANY <path>`
+        to it where API Gateway would otherwise hand that method to another route (GET /conversation/create
+        would reach GET /conversation/{conversationId}). `Allow` lists the path's operations, as the OpenAPI
+        path item does."""
+        _, _, path = route_key.partition(" ")
+        allowed = sorted(operation.method for operation in self.operations if operation.path == path)
+        if not allowed:
+            return None
+        method = str((event.get("requestContext") or {}).get("http", {}).get("method", "")).upper()
+        detail = f"{method or 'this method'} is not allowed on {path} (allowed: {', '.join(allowed)})"
+        return problem_answer("method_not_allowed", detail, headers={"Allow": ", ".join(allowed)})

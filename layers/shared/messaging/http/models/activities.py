@@ -66,7 +66,13 @@ class SenderModel(_BotFramework):
 
 class ConversationReference(_BotFramework):
     id: Annotated[
-        str | None, Field(max_length=200, description="Must equal the path's conversationId when present.")
+        str | None,
+        Field(
+            max_length=200,
+            description="Must equal the path's conversationId when present (case-insensitively).",
+            # The rule JSON Schema cannot state, for tools: the path parameter this value must equal.
+            json_schema_extra={"x-equalsPathParameter": "conversationId"},
+        ),
     ] = None
 
 

@@ -13,6 +13,9 @@ _DATE_TIME = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2
 _DATE_TIME_PATTERN = re.compile(_DATE_TIME)
 
 PageSizeField = Annotated[int, Field(ge=1, le=250, description="1–250 conversations per page (default 50).")]
+# A continuation token is valid only as the API issued it, for the same query and tenant (it is signed): a
+# rule JSON Schema cannot state, so the schema marks it for tools (a fuzzer must not invent one).
+ISSUED_BY_THE_API = {"x-issuedByApi": True}
 
 
 def _date_time(text: str) -> str:
@@ -45,7 +48,12 @@ class ConversationListQuery(BaseModel):
     ] = None
     PageSize: PageSizeField = 50
     ContinuationToken: Annotated[
-        str | None, Field(max_length=4096, description="From the previous page's continuationtoken.")
+        str | None,
+        Field(
+            max_length=4096,
+            description="From the previous page's continuationtoken, with the same StartTimeStamp.",
+            json_schema_extra=ISSUED_BY_THE_API,
+        ),
     ] = None
 
 

@@ -13,7 +13,7 @@ from messaging.domain.time import iso_time
 from messaging.http.models.activities import Addressed, MessageActivity, TypingActivity
 from messaging.http.models.conversation import StatusName, state_fields
 from messaging.http.models.fields import Encodable, NonEmptyName
-from messaging.http.models.lists import PageSizeField
+from messaging.http.models.lists import ISSUED_BY_THE_API, PageSizeField
 
 EventName = Literal["accept", "release", "wait", "resume", "end", "close"]
 
@@ -30,6 +30,18 @@ class Sender(BaseModel):
 
 
 class RepresentativeEvent(Addressed):
+    # The schema states the validator's rule too: accept requires from.id.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"name": {"const": "accept"}}, "required": ["name"]},
+            "then": {
+                "properties": {
+                    "from": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
+                },
+                "required": ["from"],
+            },
+        },
+    )
     type: Annotated[Literal["event"], Field(description="event: a change of the conversation's status.")]
     name: Annotated[EventName, Field(description="The event (see the state table in the API description).")]
     from_: Annotated[Sender | None, Field(alias="from", description="The representative acting.")] = None
@@ -131,7 +143,13 @@ class RepresentativeListQuery(BaseModel):
     ] = None
     PageSize: PageSizeField = 50
     ContinuationToken: Annotated[
-        str | None, Field(max_length=4096, description="From the previous page's continuationToken.")
+        str | None,
+        Field(
+            max_length=4096,
+            description="From the previous page's continuationToken, with the same status and "
+            "representativeId.",
+            json_schema_extra=ISSUED_BY_THE_API,
+        ),
     ] = None
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from messaging.domain.activity import StoredMessage
 from messaging.domain.conversation import ContextVariable
 from messaging.domain.time import iso_time
-from messaging.http.models.lists import DateTime
+from messaging.http.models.lists import ISSUED_BY_THE_API, DateTime
 from messaging.limits import TRANSCRIPT_PAGE_MAX
 
 TranscriptPageSize = Annotated[
@@ -25,7 +25,12 @@ class TranscriptQuery(BaseModel):
     ] = None
     PageSize: TranscriptPageSize = 50
     ContinuationToken: Annotated[
-        str | None, Field(max_length=4096, description="From the previous page's continuationToken.")
+        str | None,
+        Field(
+            max_length=4096,
+            description="From the previous page's continuationToken, with the same StartTimeStamp.",
+            json_schema_extra=ISSUED_BY_THE_API,
+        ),
     ] = None
 
 
