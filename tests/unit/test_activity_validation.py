@@ -90,6 +90,18 @@ REJECTED = {
         _message(attachments=[{"contentType": "x/y", "contentUrl": "data:text/plain;base64,a"}]),
         "attachments.0.contentUrl",
     ),
+    "https URL with user info": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "https://u:p@a.example/f"}]),
+        "attachments.0.contentUrl",
+    ),
+    "https URL with a control character": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "https://a.example/f\x1d"}]),
+        "attachments.0.contentUrl",
+    ),
+    "https URL without a host": (
+        _message(attachments=[{"contentType": "x/y", "contentUrl": "https:///f"}]),
+        "attachments.0.contentUrl",
+    ),
     "contentType 257": (
         _message(attachments=[{"contentType": "c" * 257, "contentUrl": "https://a.example"}]),
         "attachments.0.contentType",

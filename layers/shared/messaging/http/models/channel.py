@@ -16,7 +16,8 @@ class ChannelRequest(Strict):
         Field(
             min_length=1,
             max_length=2048,
-            json_schema_extra={"pattern": "^https?://"},
+            # x-resolvesPublicly: the rule JSON Schema cannot state (DNS), named for tools.
+            json_schema_extra={"pattern": "^https?://", "x-resolvesPublicly": True},
             description="Where activities are delivered: POST {webhookUrl}/v3/conversations/{id}/activities. "
             "An https URL whose host resolves only to public addresses (local runs: http://127.0.0.1:<port>).",
         ),
