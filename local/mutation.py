@@ -8,6 +8,9 @@ recursively) with mutmut, and the report `tests/MUTATION.md`.
 Settings (environment, or the options of the same meaning):
     MUTATION_TESTS  the tests run against each mutant, pytest paths (default: "tests/unit tests/integration");
                     mutmut runs, of those, only the tests that call the mutated function
+    MUTATION_PYTEST_ARGS  more pytest options (default: -m "not slow": the four concurrency stress tests,
+                    marked slow, 48 of the ~100 s a surviving mutant of the store would cost, are left out;
+                    MUTATION_PYTEST_ARGS= runs them too, for a campaign about twice as long)
     MUTATION_JOBS   mutants tested at once (default 2)
     MUTANTS         mutmut name globs, space separated: test only these (the report then goes to .mutation/)
 
@@ -32,6 +35,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -56,6 +60,7 @@ VERDICTS = REPO_ROOT / "tests" / "mutation_verdicts.toml"
 TODO = STAGE / "verdicts-todo.toml"
 CAMPAIGN = STAGE / "campaign.json"
 DEFAULT_TESTS = "tests/unit tests/integration"
+DEFAULT_PYTEST_ARGS = '-m "not slow"'
 DEFAULT_JOBS = 2
 # Not linked into the stage: the layer (its package is the mutated copy, nothing else may provide it), the
 # generated pyproject.toml, and dot-folders (.git, the venvs, the stage itself).
@@ -83,7 +88,7 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> str:
     return f"[{name}]\n" + "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
 
 
-def stage_pyproject(tests: Sequence[str], isolation: str) -> str:
+def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[str] = ()) -> str:
     """pytest's settings from the repository's pyproject.toml (the package now at the root), and mutmut's."""
     with (REPO_ROOT / "pyproject.toml").open("rb") as stream:
         project = tomllib.load(stream)
@@ -92,7 +97,7 @@ def stage_pyproject(tests: Sequence[str], isolation: str) -> str:
     mutmut_settings = {
         "source_paths": ["messaging"],
         "pytest_add_cli_args_test_selection": list(tests),
-        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", *pytest_args],
         # fork: each mutant's pytest is forked from the process that ran the stats, fastest tests first.
         "process_isolation": isolation,
         "use_git_change_detection": False,
@@ -118,7 +123,7 @@ settings.load_profile("mutation")
 '''
 
 
-def prepare_stage(tests: Sequence[str], isolation: str) -> None:
+def prepare_stage(tests: Sequence[str], isolation: str, pytest_args: Sequence[str]) -> None:
     """A fresh .mutation/: the package link, pyproject.toml, and mutants/ with the repository linked in."""
     mutants = STAGE / "mutants"
     if mutants.exists():
@@ -128,7 +133,7 @@ def prepare_stage(tests: Sequence[str], isolation: str) -> None:
     if package_link.is_symlink() or package_link.exists():
         package_link.unlink()
     package_link.symlink_to(Path("..") / PACKAGE, target_is_directory=True)
-    (STAGE / "pyproject.toml").write_text(stage_pyproject(tests, isolation), encoding="utf-8")
+    (STAGE / "pyproject.toml").write_text(stage_pyproject(tests, isolation, pytest_args), encoding="utf-8")
     (mutants / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
     for entry in sorted(REPO_ROOT.iterdir()):
         if entry.name.startswith(".") or entry.name in NOT_LINKED:
@@ -149,31 +154,53 @@ def dynamodb_endpoint() -> Iterator[str]:
         yield local.endpoint
 
 
-def run_campaign(tests: Sequence[str], jobs: int, mutants: Sequence[str], isolation: str) -> int:
-    prepare_stage(tests, isolation)
+@dataclass(frozen=True)
+class Settings:
+    tests: tuple[str, ...]
+    pytest_args: tuple[str, ...]
+    jobs: int
+    mutants: tuple[str, ...]
+    isolation: str
+
+
+def _run_mutmut(command: Sequence[str], environment: Mapping[str, str]) -> int:
+    """mutmut in a process group of its own, which is stopped whole (mutmut and the workers it forked) if this
+    process is interrupted (Ctrl-C, SIGTERM) before mutmut is done."""
+    mutmut = subprocess.Popen(command, cwd=STAGE, env=dict(environment), start_new_session=True)
+    try:
+        return mutmut.wait()
+    finally:
+        if mutmut.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(mutmut.pid, signal.SIGTERM)
+            mutmut.wait()
+
+
+def run_campaign(settings: Settings) -> int:
+    prepare_stage(settings.tests, settings.isolation, settings.pytest_args)
     mutmut = Path(sys.executable).parent / "mutmut"
-    command = [str(mutmut), "run", "--max-children", str(jobs), *mutants]
-    # SIGTERM unwinds like Ctrl-C, so that the DynamoDB Local started here is stopped (by its PID) too.
+    command = [str(mutmut), "run", "--max-children", str(settings.jobs), *settings.mutants]
+    # SIGTERM unwinds like Ctrl-C: mutmut's process group and the DynamoDB Local started here are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     started_at = datetime.now(UTC)
     with dynamodb_endpoint() as endpoint:
         print(f"mutation: DynamoDB Local {endpoint}; {' '.join(command)} (in .mutation/)", file=sys.stderr)
-        environment = {**os.environ, "DYNAMODB_ENDPOINT": endpoint}
-        finished = subprocess.run(command, cwd=STAGE, env=environment, check=False)
+        returncode = _run_mutmut(command, {**os.environ, "DYNAMODB_ENDPOINT": endpoint})
     seconds = time.monotonic() - started
-    print(f"\nmutation: mutmut exited {finished.returncode} after {seconds:.0f} s", file=sys.stderr)
-    if finished.returncode != 0:
-        return finished.returncode
+    print(f"\nmutation: mutmut exited {returncode} after {seconds:.0f} s", file=sys.stderr)
+    if returncode != 0:
+        return returncode
     CAMPAIGN.write_text(
         json.dumps(
             {
                 "started": started_at.isoformat(timespec="seconds"),
                 "seconds": round(seconds),
-                "tests": list(tests),
-                "jobs": jobs,
-                "mutants": list(mutants),
-                "isolation": isolation,
+                "tests": list(settings.tests),
+                "pytest_args": list(settings.pytest_args),
+                "jobs": settings.jobs,
+                "mutants": list(settings.mutants),
+                "isolation": settings.isolation,
                 "commit": _git_commit(),
                 "mutmut": version("mutmut"),
             },
@@ -418,7 +445,7 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
     judged = total - equivalent - not_checked
     rate = f"{100 * killed / judged:.1f} %" if judged else "n/a"
     minutes, seconds = divmod(int(campaign.get("seconds", 0)), 60)
-    tests = " ".join(campaign.get("tests", [])) or "?"
+    tests = " ".join([*campaign.get("tests", []), *map(shlex.quote, campaign.get("pytest_args", []))]) or "?"
     lines = [
         "# Mutation testing of the shared layer",
         "",
@@ -525,13 +552,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("action", nargs="?", choices=("run", "report"), default="run")
     parser.add_argument("--tests", default=os.environ.get("MUTATION_TESTS") or DEFAULT_TESTS)
+    parser.add_argument("--pytest-args", default=os.environ.get("MUTATION_PYTEST_ARGS", DEFAULT_PYTEST_ARGS))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS") or DEFAULT_JOBS))
     parser.add_argument("--mutants", default=os.environ.get("MUTANTS", ""), help="mutmut name globs")
     parser.add_argument("--isolation", choices=("fork", "forkserver"), default="fork")
     arguments = parser.parse_args(argv)
     if arguments.action == "run":
-        tests, mutants = arguments.tests.split(), arguments.mutants.split()
-        code = run_campaign(tests, arguments.jobs, mutants, arguments.isolation)
+        settings = Settings(
+            tests=tuple(arguments.tests.split()),
+            pytest_args=tuple(shlex.split(arguments.pytest_args)),
+            jobs=arguments.jobs,
+            mutants=tuple(arguments.mutants.split()),
+            isolation=arguments.isolation,
+        )
+        code = run_campaign(settings)
         if code != 0:
             return code
     write_report()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from messaging.create_conversation import now_ms
 from messaging.domain import ConversationRequest, CustomerDetails, Tenant
 from messaging.wiring import close_conversation, create_conversation
@@ -16,6 +18,7 @@ CUSTOMERS = [f"racer-{n}" for n in range(4)]
 TENANT = Tenant("tenant-a")
 
 
+@pytest.mark.slow  # a stress test: `make mutation` leaves it out (see local/mutation.py)
 def test_racing_creates_and_closes_keep_one_open_conversation_per_customer(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:
