@@ -13,6 +13,7 @@ Settings (environment, or the options of the same meaning):
                     MUTATION_PYTEST_ARGS= runs them too, for a campaign about twice as long)
     MUTATION_JOBS   mutants tested at once (default 2)
     MUTANTS         mutmut name globs, space separated: test only these (the report then goes to .mutation/)
+    --resume        finish an interrupted campaign (mutmut keeps each result; the time adds up)
 
 How: mutmut names a mutant after its module, from the file path, so it has to see the package as `messaging/`
 (the tests import `messaging.…`, from the layer's folder). The campaign therefore runs in `.mutation/` (git
@@ -59,6 +60,7 @@ PARTIAL_REPORT = STAGE / "MUTATION.md"
 VERDICTS = REPO_ROOT / "tests" / "mutation_verdicts.toml"
 TODO = STAGE / "verdicts-todo.toml"
 CAMPAIGN = STAGE / "campaign.json"
+PROGRESS = STAGE / "progress.json"  # the wall-clock time an unfinished campaign has taken so far
 DEFAULT_TESTS = "tests/unit tests/integration"
 DEFAULT_PYTEST_ARGS = '-m "not slow"'
 DEFAULT_JOBS = 2
@@ -161,6 +163,7 @@ class Settings:
     jobs: int
     mutants: tuple[str, ...]
     isolation: str
+    resume: bool = False
 
 
 def _run_mutmut(command: Sequence[str], environment: Mapping[str, str]) -> int:
@@ -177,7 +180,16 @@ def _run_mutmut(command: Sequence[str], environment: Mapping[str, str]) -> int:
 
 
 def run_campaign(settings: Settings) -> int:
-    prepare_stage(settings.tests, settings.isolation, settings.pytest_args)
+    """A fresh campaign; or, with resume, the rest of an interrupted one (mutmut keeps every result)."""
+    so_far: dict[str, Any] = {"seconds": 0, "jobs": []}
+    if settings.resume:
+        if not (STAGE / "mutants" / "mutmut-stats.json").exists():
+            raise SystemExit("mutation: no interrupted campaign in .mutation/ to resume")
+        if PROGRESS.exists():
+            so_far = json.loads(PROGRESS.read_text(encoding="utf-8"))
+        CAMPAIGN.unlink(missing_ok=True)
+    else:
+        prepare_stage(settings.tests, settings.isolation, settings.pytest_args)
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(settings.jobs), *settings.mutants]
     # SIGTERM unwinds like Ctrl-C: mutmut's process group and the DynamoDB Local started here are stopped.
@@ -187,18 +199,23 @@ def run_campaign(settings: Settings) -> int:
     with dynamodb_endpoint() as endpoint:
         print(f"mutation: DynamoDB Local {endpoint}; {' '.join(command)} (in .mutation/)", file=sys.stderr)
         returncode = _run_mutmut(command, {**os.environ, "DYNAMODB_ENDPOINT": endpoint})
-    seconds = time.monotonic() - started
-    print(f"\nmutation: mutmut exited {returncode} after {seconds:.0f} s", file=sys.stderr)
+    seconds = so_far["seconds"] + time.monotonic() - started
+    jobs = [*so_far["jobs"], settings.jobs]
+    print(f"\nmutation: mutmut exited {returncode}, campaign {seconds:.0f} s so far", file=sys.stderr)
     if returncode != 0:
+        PROGRESS.write_text(json.dumps({"seconds": round(seconds), "jobs": jobs}), encoding="utf-8")
+        print("mutation: resume it with `python -m local.mutation --resume`", file=sys.stderr)
         return returncode
+    PROGRESS.unlink(missing_ok=True)
     CAMPAIGN.write_text(
         json.dumps(
             {
                 "started": started_at.isoformat(timespec="seconds"),
                 "seconds": round(seconds),
+                "started_runs": len(jobs),
                 "tests": list(settings.tests),
                 "pytest_args": list(settings.pytest_args),
-                "jobs": settings.jobs,
+                "jobs": jobs,
                 "mutants": list(settings.mutants),
                 "isolation": settings.isolation,
                 "commit": _git_commit(),
@@ -435,6 +452,16 @@ def _survivor_line(mutant: Mutant, verdict: Verdict | None) -> str:
     return f"- {where}: {_change(mutant)}{tail}"
 
 
+def _jobs(campaign: Mapping[str, Any]) -> str:
+    jobs = campaign.get("jobs", "?")
+    if not isinstance(jobs, list):
+        return f"{jobs} mutants at a time"
+    if len(set(jobs)) == 1:
+        runs = f" (in {len(jobs)} runs: interrupted and resumed)" if len(jobs) > 1 else ""
+        return f"{jobs[0]} mutants at a time{runs}"
+    return f"{' then '.join(map(str, jobs))} mutants at a time (interrupted and resumed)"
+
+
 def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
     statuses = summary.statuses
     total = len(summary.mutants)
@@ -457,7 +484,7 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
         f"- Tests per mutant: `pytest {tests}`, only those that call the mutated function (mutmut's",
         "  per-function stats), stopping at the first failure; one DynamoDB Local for the whole campaign.",
         f"- Campaign: {campaign.get('started', '?')}, commit {campaign.get('commit', '?')}, "
-        f"{minutes} min {seconds:02d} s wall clock with {campaign.get('jobs', '?')} mutants at a time"
+        f"{minutes} min {seconds:02d} s wall clock with {_jobs(campaign)}"
         + (f", only mutants {' '.join(campaign['mutants'])}" if campaign.get("mutants") else "")
         + ".",
         "",
@@ -556,6 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS") or DEFAULT_JOBS))
     parser.add_argument("--mutants", default=os.environ.get("MUTANTS", ""), help="mutmut name globs")
     parser.add_argument("--isolation", choices=("fork", "forkserver"), default="fork")
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted campaign")
     arguments = parser.parse_args(argv)
     if arguments.action == "run":
         settings = Settings(
@@ -564,6 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs=arguments.jobs,
             mutants=tuple(arguments.mutants.split()),
             isolation=arguments.isolation,
+            resume=arguments.resume,
         )
         code = run_campaign(settings)
         if code != 0:
