@@ -534,6 +534,9 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
         "",
         *(not_mutated_functions() or ["None."]),
         "",
+        "A function that runs only while its module is imported (building pydantic types, say) is mutated,",
+        "but mutmut switches a mutant on only after the import: such mutants survive, whatever the tests.",
+        "",
     ]
     return "\n".join(lines)
 
