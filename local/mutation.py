@@ -181,7 +181,7 @@ def _run_mutmut(command: Sequence[str], environment: Mapping[str, str]) -> int:
 
 def run_campaign(settings: Settings) -> int:
     """A fresh campaign; or, with resume, the rest of an interrupted one (mutmut keeps every result)."""
-    so_far: dict[str, Any] = {"seconds": 0, "jobs": []}
+    so_far: dict[str, Any] = {"seconds": 0, "jobs": []}  # of the runs of this campaign before this one
     if settings.resume:
         if not (STAGE / "mutants" / "mutmut-stats.json").exists():
             raise SystemExit("mutation: no interrupted campaign in .mutation/ to resume")
@@ -203,14 +203,15 @@ def run_campaign(settings: Settings) -> int:
     jobs = [*so_far["jobs"], settings.jobs]
     print(f"\nmutation: mutmut exited {returncode}, campaign {seconds:.0f} s so far", file=sys.stderr)
     if returncode != 0:
-        PROGRESS.write_text(json.dumps({"seconds": round(seconds), "jobs": jobs}), encoding="utf-8")
+        facts = {"started": so_far.get("started", started_at.isoformat(timespec="seconds"))}
+        PROGRESS.write_text(json.dumps({**facts, "seconds": round(seconds), "jobs": jobs}), encoding="utf-8")
         print("mutation: resume it with `python -m local.mutation --resume`", file=sys.stderr)
         return returncode
     PROGRESS.unlink(missing_ok=True)
     CAMPAIGN.write_text(
         json.dumps(
             {
-                "started": started_at.isoformat(timespec="seconds"),
+                "started": so_far.get("started", started_at.isoformat(timespec="seconds")),
                 "seconds": round(seconds),
                 "started_runs": len(jobs),
                 "tests": list(settings.tests),
@@ -398,7 +399,7 @@ def not_mutated_functions() -> list[str]:
             ):
                 name = key[2:] if key.startswith("x_") else ".".join(p for p in key[1:].split("ǁ") if p)
                 decorators = ", ".join("@" + ast.unparse(d) for d in node.decorator_list)
-                found.append(f"`{module}.{name}` ({decorators}): {PACKAGE.parent / relative}:{node.lineno}")
+                found.append(f"- `{module}.{name}` ({decorators}): {PACKAGE.parent / relative}:{node.lineno}")
     return found
 
 
@@ -487,6 +488,14 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
         f"{minutes} min {seconds:02d} s wall clock with {_jobs(campaign)}"
         + (f", only mutants {' '.join(campaign['mutants'])}" if campaign.get("mutants") else "")
         + ".",
+        *(
+            [
+                f"- **Interrupted**: {not_checked} of {total} mutants not checked yet (listed at the end);",
+                "  `python -m local.mutation --resume` finishes the campaign.",
+            ]
+            if campaign.get("interrupted")
+            else []
+        ),
         "",
         "| mutants | killed | survived | equivalent | not worth a test | needs a test or a verdict "
         "| kill rate over non-equivalent mutants |",
@@ -522,6 +531,10 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
                 "",
             ]
         lines += [_survivor_line(m, summary.verdict_of.get(m.name)) for m in group] or ["None."]
+    if not_checked:
+        unchecked = Counter(m.readable_function for m in summary.mutants if m.status == "not checked")
+        lines += ["", f"## Not checked yet ({not_checked})", ""]
+        lines += [f"- `{function}`: {count}" for function, count in sorted(unchecked.items())]
     if summary.unused:
         lines += ["", "## Verdicts that match no survivor (stale: update or remove them)", ""]
         lines += [f"- `{v.function}`: `{v.original}` → `{v.mutated}` ({v.kind})" for v in summary.unused]
@@ -560,10 +573,28 @@ def todo_stubs(summary: Summary) -> str:
     return "\n".join(stubs)
 
 
+def campaign_facts() -> dict[str, Any]:
+    """What the last campaign was: campaign.json once finished; for an interrupted one, progress.json and
+    the stage's settings."""
+    if CAMPAIGN.exists():
+        facts: dict[str, Any] = json.loads(CAMPAIGN.read_text(encoding="utf-8"))
+        return facts
+    if not PROGRESS.exists():
+        raise SystemExit("mutation: no campaign in .mutation/: run `make mutation` first")
+    with (STAGE / "pyproject.toml").open("rb") as stream:
+        mutmut_settings = tomllib.load(stream)["tool"]["mutmut"]
+    return {
+        **json.loads(PROGRESS.read_text(encoding="utf-8")),
+        "tests": mutmut_settings["pytest_add_cli_args_test_selection"],
+        "pytest_args": mutmut_settings["pytest_add_cli_args"][2:],  # after "-p no:cacheprovider"
+        "commit": _git_commit(),
+        "mutmut": version("mutmut"),
+        "interrupted": True,
+    }
+
+
 def write_report() -> Path:
-    if not CAMPAIGN.exists():
-        raise SystemExit("mutation: no finished campaign in .mutation/: run `make mutation` first")
-    campaign: dict[str, Any] = json.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    campaign = campaign_facts()
     summary = Summary(load_mutants(), load_verdicts())
     target = PARTIAL_REPORT if campaign.get("mutants") else REPORT
     target.write_text(render(summary, campaign), encoding="utf-8")
