@@ -116,9 +116,15 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
 
 # pytest loads the rootdir's conftest.py first. Hypothesis: no shrinking of a failing example (a failure is
 # all a mutant run needs to know; shrinking one can take longer than the whole test), the rest unchanged.
+# The integration tests' stream reader gives up after 30 s instead of 120 (the TTL record comes in ~2 s): a
+# mutant that keeps it from ever coming then fails in 30 s, not in mutmut's timeout.
 STAGE_CONFTEST = '''"""Written by local/mutation.py: settings for the tests that run against mutants."""
 
+import os
+
 from hypothesis import Phase, settings
+
+os.environ.setdefault("STREAM_RECORD_TIMEOUT_S", "30")
 
 settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
 settings.load_profile("mutation")
@@ -136,7 +142,6 @@ def prepare_stage(tests: Sequence[str], isolation: str, pytest_args: Sequence[st
         package_link.unlink()
     package_link.symlink_to(Path("..") / PACKAGE, target_is_directory=True)
     (STAGE / "pyproject.toml").write_text(stage_pyproject(tests, isolation, pytest_args), encoding="utf-8")
-    (mutants / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
     for entry in sorted(REPO_ROOT.iterdir()):
         if entry.name.startswith(".") or entry.name in NOT_LINKED:
             continue
@@ -190,28 +195,38 @@ def run_campaign(settings: Settings) -> int:
         CAMPAIGN.unlink(missing_ok=True)
     else:
         prepare_stage(settings.tests, settings.isolation, settings.pytest_args)
+    (STAGE / "mutants" / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(settings.jobs), *settings.mutants]
     # SIGTERM unwinds like Ctrl-C: mutmut's process group and the DynamoDB Local started here are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     started_at = datetime.now(UTC)
-    with dynamodb_endpoint() as endpoint:
-        print(f"mutation: DynamoDB Local {endpoint}; {' '.join(command)} (in .mutation/)", file=sys.stderr)
-        returncode = _run_mutmut(command, {**os.environ, "DYNAMODB_ENDPOINT": endpoint})
-    seconds = so_far["seconds"] + time.monotonic() - started
     jobs = [*so_far["jobs"], settings.jobs]
-    print(f"\nmutation: mutmut exited {returncode}, campaign {seconds:.0f} s so far", file=sys.stderr)
+    first_started = so_far.get("started", started_at.isoformat(timespec="seconds"))
+    returncode = -1  # interrupted
+    try:
+        with dynamodb_endpoint() as endpoint:
+            print(
+                f"mutation: DynamoDB Local {endpoint}; {' '.join(command)} (in .mutation/)", file=sys.stderr
+            )
+            returncode = _run_mutmut(command, {**os.environ, "DYNAMODB_ENDPOINT": endpoint})
+    finally:
+        seconds = so_far["seconds"] + time.monotonic() - started
+        if returncode != 0:  # failed or interrupted: what it took so far counts when it is resumed
+            progress = {"started": first_started, "seconds": round(seconds), "jobs": jobs}
+            PROGRESS.write_text(json.dumps(progress), encoding="utf-8")
+            print(
+                f"\nmutation: stopped after {seconds:.0f} s: `python -m local.mutation --resume`",
+                file=sys.stderr,
+            )
     if returncode != 0:
-        facts = {"started": so_far.get("started", started_at.isoformat(timespec="seconds"))}
-        PROGRESS.write_text(json.dumps({**facts, "seconds": round(seconds), "jobs": jobs}), encoding="utf-8")
-        print("mutation: resume it with `python -m local.mutation --resume`", file=sys.stderr)
         return returncode
     PROGRESS.unlink(missing_ok=True)
     CAMPAIGN.write_text(
         json.dumps(
             {
-                "started": so_far.get("started", started_at.isoformat(timespec="seconds")),
+                "started": first_started,
                 "seconds": round(seconds),
                 "started_runs": len(jobs),
                 "tests": list(settings.tests),
