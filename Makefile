@@ -16,7 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
-.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token webhook-receiver test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench dead-letters clean
+.PHONY: help venv sam-venv checkov-venv checkov dynamodb-local browser dev token webhook-receiver test lint typecheck template-lint unit integration e2e openapi api-diff build sam-e2e bench dead-letters mutation clean
 
 help:
 	@echo "make dev                 serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, tables from template.yaml)"
@@ -27,6 +27,7 @@ help:
 	@echo "make build               sam build (.aws-sam/build)"
 	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
 	@echo "make bench               benchmark (bench/RESULTS.md)"
+	@echo "make mutation            mutation testing of the shared layer (slow, not in make test; tests/MUTATION.md)"
 	@echo "make openapi             regenerate openapi.json from the code (a test fails when it is stale)"
 	@echo "make api-diff            fail on breaking changes of openapi.json not declared in README's changelog"
 
@@ -55,9 +56,10 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 dynamodb-local: node_modules/.installed
 
-# Headless Chromium for the Swagger UI page test (Debian's package; the test is skipped without it).
+# Headless Chromium for the Swagger UI page test (Debian's package). Fails when apt-get + root/sudo are there
+# but the install fails; where it cannot install it warns (the test skips), or fails under REQUIRE_TOOLS=1.
 browser:
-	@bash local/install_chromium.sh || echo "warning: no Chromium; the Swagger UI browser test will be skipped"
+	@bash local/install_chromium.sh
 
 openapi: venv
 	$(PY) -m local.openapi
@@ -126,5 +128,10 @@ dead-letters: venv
 bench: venv dynamodb-local
 	$(PY) -m bench.run
 
+# mutmut over layers/shared/messaging with the unit + integration tests; MUTATION_TESTS, MUTATION_JOBS, MUTANTS:
+# see local/mutation.py. Writes tests/MUTATION.md, merging the verdicts of tests/mutation_verdicts.toml.
+mutation: venv dynamodb-local
+	$(PY) -m local.mutation
+
 clean:
-	rm -rf $(VENV) $(SAMVENV) $(CKVENV) node_modules .aws-sam .mypy_cache .ruff_cache .pytest_cache .local-run
+	rm -rf $(VENV) $(SAMVENV) $(CKVENV) node_modules .aws-sam .mypy_cache .ruff_cache .pytest_cache .local-run .mutation

@@ -22,7 +22,13 @@ from tests.harness import TEMPLATE
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """One DynamoDB Local for the whole session (AWS's own engine: real conditions and transactions)."""
+    """One DynamoDB Local for the whole session (AWS's own engine: real conditions and transactions).
+    `DYNAMODB_ENDPOINT=http://127.0.0.1:<port>` uses one already running instead (`make mutation` starts one
+    for its whole campaign, not one per mutant); each test makes its own uniquely prefixed tables."""
+    external = os.environ.get("DYNAMODB_ENDPOINT")
+    if external:
+        yield external
+        return
     with DynamoDBLocal() as local:
         yield local.endpoint
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,9 +15,13 @@ __all__ = ["TTL_IDENTITY", "is_lock_removal", "stream_records"]
 
 
 def stream_records(
-    endpoint: str, table: str, wanted: Callable[[dict[str, Any]], bool], timeout_s: float = 120.0
+    endpoint: str, table: str, wanted: Callable[[dict[str, Any]], bool], timeout_s: float | None = None
 ) -> list[dict[str, Any]]:
-    """Polls the table's stream from its start until a record satisfies `wanted`; returns all records read."""
+    """Polls the table's stream from its start until a record satisfies `wanted`; returns all records read.
+    Gives up after `timeout_s`, by default $STREAM_RECORD_TIMEOUT_S or 120 s (`make mutation` sets 30: a
+    mutant that keeps the record from ever coming then fails in 30 s, not in mutmut's timeout)."""
+    if timeout_s is None:
+        timeout_s = float(os.environ.get("STREAM_RECORD_TIMEOUT_S") or 120)
     client = dynamodb_client(endpoint)
     streams = dynamodb_streams_client(endpoint)
     arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]

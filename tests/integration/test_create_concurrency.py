@@ -10,6 +10,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
+
 from messaging.domain.conversation import ConversationRequest, CreateOutcome, CustomerDetails
 from messaging.domain.tenant import Tenant
 from messaging.wiring import create_conversation
@@ -20,6 +22,7 @@ CUSTOMERS = 20
 TENANT = Tenant("tenant-a")
 
 
+@pytest.mark.slow  # a stress test: `make mutation` leaves it out (see local/mutation.py)
 def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:

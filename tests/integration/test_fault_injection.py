@@ -159,6 +159,7 @@ def figures(calls: list[Call]) -> str:
     )
 
 
+@pytest.mark.slow  # a stress test: `make mutation` leaves it out (see local/mutation.py)
 @pytest.mark.parametrize(
     ("rate", "backoff"),
     [(FAULT_RATE, True), (0.7, False)],
