@@ -61,11 +61,12 @@ def a_valid_request(route: tuple[str, str], conversation_id: str) -> tuple[str, 
 
 
 def test_each_route_of_the_template_requires_its_sides_scope() -> None:
+    # Given the template's routes (every one: a new route is born with its side's scope)
     scopes = route_scopes(TEMPLATE, {})
-    assert scopes == {
-        **dict.fromkeys(CONSUMER_ROUTES + CONSUMER_REFUSALS, (CONSUMER_SCOPE,)),
-        **dict.fromkeys(REPRESENTATIVE_ROUTES, (REPRESENTATIVE_SCOPE,)),
-    }
+    sides = {"consumer": (CONSUMER_SCOPE,), "representative": (REPRESENTATIVE_SCOPE,)}
+    # Then each requires exactly the scope of the side its path names, and the routes tried below are served
+    assert {route: sides[route[1].split("/")[3]] for route in scopes} == scopes
+    assert set(CONSUMER_ROUTES + CONSUMER_REFUSALS + REPRESENTATIVE_ROUTES) <= scopes.keys()
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,8 @@ def _index_keys_that_misplace_a_conversation(storage: Storage) -> list[str]:
     later: a timeout would be swept late."""
     broken = []
     for conversation_id, state in storage.states.items():
+        if STATE_ATTRIBUTES - state.keys():
+            continue  # half written: reported as such
         parsed = items.state_from_item(state)
         if parsed.status is Status.CLOSED or "expiresAt" not in state:
             continue  # closed: _states_the_table_cannot_reach checks it carries no index key at all

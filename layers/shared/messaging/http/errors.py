@@ -25,6 +25,7 @@ from messaging.observability import Metric, count, logger
 RETRY_AFTER_SECONDS = "1"
 _VALUE_ERROR_PREFIX = "Value error, "
 _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+_UNION_TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 
 
 def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one answer per error kind
@@ -99,6 +100,10 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> Iterator[FieldError]:
         # pydantic marks a dict key's own error with a trailing "[key]": the field is the key itself.
         is_key = bool(location) and location[-1] == "[key]"
         field = _field_path(location[:-1] if is_key else location) + (" (key)" if is_key else "")
+        if error.get("type") in _UNION_TAG_ERRORS:
+            # pydantic locates a bad or missing tag at the union itself: the field is the tag's name.
+            tag = str(error.get("ctx", {}).get("discriminator", "")).strip("'")
+            field = ".".join(part for part in (_field_path(location) if location else "", tag) if part)
         yield FieldError(field, str(error.get("type", "invalid")), _message(error))
 
 
