@@ -28,7 +28,7 @@ PAGE_SIZE = 10  # below 64: the transcript comes in several pages
 
 
 def test_64_concurrent_customer_messages_get_distinct_increasing_ids_and_the_transcript_pages_them_in_order(
-    api: TenantApi,
+    api: TenantApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a new conversation with a start message
     journey = Journey(api)
@@ -56,6 +56,12 @@ def test_64_concurrent_customer_messages_get_distinct_increasing_ids_and_the_tra
     assert [message["text"] for message in messages] == ["Hello", *sorted(texts, key=ids.__getitem__)]
     assert all(message["from"]["role"] == "customer" for message in messages)
     assert all(message["id"] == message["messageId"] for message in messages)
+    with capsys.disabled():
+        print(
+            f"\nmessages: {CONCURRENT_MESSAGES} concurrent -> {len(set(ids.values()))} distinct messageIds "
+            f"over {max(ids.values()) - min(ids.values()) + 1} ms; transcript {len(messages)} messages in "
+            f"{len(pages)} pages of {PAGE_SIZE}, in messageId order"
+        )
 
 
 def test_a_customer_message_to_a_waiting_conversation_brings_it_back_to_the_queue(api: TenantApi) -> None:
