@@ -1,5 +1,6 @@
-"""Tenant isolation on the routes over HTTP: to tenant B, tenant A's conversations and transcripts do not exist
-(404), never appear in B's lists, and A's continuation tokens (lists and transcripts) are refused to B (400)."""
+"""Tenant isolation on the routes over HTTP: to tenant B, tenant A's conversations and transcripts do not
+exist (404), never appear in B's lists, and A's continuation tokens (lists, transcripts) are refused to B
+(400)."""
 
 from __future__ import annotations
 
