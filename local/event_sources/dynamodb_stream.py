@@ -147,11 +147,20 @@ class DynamoDBStreamSource:
         try:
             page = self._streams.get_records(ShardIterator=shard.iterator or "", Limit=1000)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("ExpiredIteratorException",):
-                raise
-            # Lambda's iterators never expire unused for 15 minutes; ours can, while a function runs long.
-            shard.iterator = self._iterator(shard.shard_id, shard.start, shard.last_sequence)
-            return
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ExpiredIteratorException":
+                # Lambda's iterators never expire unused for 15 minutes; ours can, while a function runs long.
+                shard.iterator = self._iterator(shard.shard_id, shard.start, shard.last_sequence)
+                return
+            if code == "TrimmedDataAccessException" and shard.last_sequence is None:
+                # DynamoDB Local numbers stream records across all its tables: an iterator on a shard still
+                # empty points at the next number, and once a write to another table takes it, the shard's
+                # first record lies past it, which DynamoDB Local calls trimmed (measured: every later read
+                # fails the same way, so nothing would ever be delivered). An empty shard's TRIM_HORIZON is
+                # also its LATEST: reopened there, the first record is read.
+                shard.iterator = self._iterator(shard.shard_id, "TRIM_HORIZON", None)
+                return
+            raise
         arrived = self._clock()
         for raw in page.get("Records", []):
             record = lambda_record(dict(raw), self.stream_arn)

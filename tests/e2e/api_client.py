@@ -24,6 +24,7 @@ REPRESENTATIVE = "/api/v1.0/representative"
 CREATE = f"{CONSUMER}/conversations/create"
 CREATE_ALIAS = f"{CONSUMER}/conversation/create"
 CONSUMER_LIST = f"{CONSUMER}/conversations"
+CHANNEL = f"{CONSUMER}/channel"
 REPRESENTATIVE_LIST = f"{REPRESENTATIVE}/conversations"
 # A list walk that has not met a null token after this many pages is a bug, not a long list.
 MAX_PAGES = 100
@@ -146,6 +147,43 @@ class TenantApi:
         )
         return self.send("GET", path, tenant=self.tenant, scope=REPRESENTATIVE_SCOPE)
 
+    # Messages, the transcript and the channel (webhook settings) -------------------------------------------
+
+    def message(self, conversation_id: str, text: str) -> HttpAnswer:
+        """The customer's message (consumer side)."""
+        return self.send(
+            "POST",
+            consumer_conversation(conversation_id),
+            {"type": "message", "text": text},
+            tenant=self.tenant,
+            scope=CONSUMER_SCOPE,
+        )
+
+    def representative_message(self, conversation_id: str, text: str, by: Rep = REP_1) -> HttpAnswer:
+        return self.send(
+            "POST",
+            representative_conversation(conversation_id),
+            {"type": "message", "text": text, "from": {"id": by.id, "name": by.name}},
+            tenant=self.tenant,
+            scope=REPRESENTATIVE_SCOPE,
+        )
+
+    def transcript(
+        self, conversation_id: str, *, page_size: int | None = None, token: str | None = None
+    ) -> HttpAnswer:
+        path = with_query(
+            f"{consumer_conversation(conversation_id)}/messages", PageSize=page_size, ContinuationToken=token
+        )
+        return self.send("GET", path, tenant=self.tenant, scope=CONSUMER_SCOPE)
+
+    def set_channel(self, webhook_url: str) -> HttpAnswer:
+        return self.send(
+            "PUT", CHANNEL, {"webhookUrl": webhook_url}, tenant=self.tenant, scope=CONSUMER_SCOPE
+        )
+
+    def channel(self) -> HttpAnswer:
+        return self.send("GET", CHANNEL, tenant=self.tenant, scope=CONSUMER_SCOPE)
+
     # Whole lists, page by page ------------------------------------------------------------------------------
 
     def walk_work(self, *, page_size: int, **query: str | None) -> list[str]:
@@ -175,6 +213,20 @@ class TenantApi:
             if token is None:
                 return ids
         raise AssertionError(f"no null continuationtoken after {MAX_PAGES} pages")
+
+    def walk_transcript(self, conversation_id: str, *, page_size: int) -> list[list[Any]]:
+        """Every page of the transcript, following continuationToken to its null; each page ≤ page_size."""
+        pages: list[list[Any]] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = self.transcript(conversation_id, page_size=page_size, token=token)
+            assert page.status == 200, page.body
+            assert len(page.body["messages"]) <= page_size
+            pages.append(page.body["messages"])
+            token = page.body["continuationToken"]
+            if token is None:
+                return pages
+        raise AssertionError(f"no null continuationToken after {MAX_PAGES} pages")
 
 
 # Journeys: one conversation through a series of events ------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Tenant isolation on the routes over HTTP: to tenant B, tenant A's conversations do not exist (404), never
-appear in B's lists, and A's continuation tokens are refused to B (400)."""
+"""Tenant isolation on the routes over HTTP: to tenant B, tenant A's conversations and transcripts do not
+exist (404), never appear in B's lists, and A's continuation tokens (lists, transcripts) are refused to B
+(400)."""
 
 from __future__ import annotations
 
@@ -148,3 +149,48 @@ def test_a_continuation_token_of_one_tenant_is_refused_to_another(
     continued = _first_page_or_next(listing, api, token)
     assert continued.status == 200, continued.body
     assert set(first_ids + _token_and_ids(continued)[1]) == mine
+
+
+def test_another_tenants_transcript_is_not_found_and_cannot_be_written_to(
+    api: TenantApi, other_api: TenantApi
+) -> None:
+    # Given tenant A's conversation with a customer message
+    journey = Journey(api)
+    assert api.message(journey.id, "private").status == 200
+
+    # When tenant B reads its transcript, or writes to it
+    transcript, written = other_api.transcript(journey.id), other_api.message(journey.id, "intruder")
+
+    # Then it does not exist for B
+    assert is_problem(transcript, 404, "conversation_not_found"), transcript.body
+    assert is_problem(written, 404, "conversation_not_found"), written.body
+    # And A's transcript is unchanged
+    assert [m["text"] for m in api.transcript(journey.id).body["messages"]] == ["Hello", "private"]
+
+
+def test_a_transcript_continuation_token_of_one_tenant_is_refused_to_another(
+    api: TenantApi, other_api: TenantApi
+) -> None:
+    # Given A's conversation with two messages after the start message, and the token of its first page
+    journey = Journey(api)
+    for text in ("one", "two"):
+        assert api.message(journey.id, text).status == 200
+    first = api.transcript(journey.id, page_size=1)
+    token = first.body["continuationToken"]
+    assert [m["text"] for m in first.body["messages"]] == ["Hello"] and isinstance(token, str)
+    # And B's own conversation
+    own = Journey(other_api)
+
+    # When B continues with A's token, on A's conversation and on its own
+    for conversation_id in (journey.id, own.id):
+        refused = other_api.transcript(conversation_id, page_size=1, token=token)
+        # Then it is refused, and reads nothing
+        assert is_problem(refused, 400, "invalid_continuation_token"), refused.body
+        assert "messages" not in refused.body
+
+    # And the token is not A's for another conversation either, while A continues its own with it
+    other_conversation = Journey(api)
+    refused = api.transcript(other_conversation.id, page_size=1, token=token)
+    assert is_problem(refused, 400, "invalid_continuation_token"), refused.body
+    continued = api.transcript(journey.id, page_size=1, token=token)
+    assert [m["text"] for m in continued.body["messages"]] == ["one"]

@@ -1,6 +1,7 @@
 """The real timeout mechanism under `make dev`: the template's one-minute sweeper schedule, with every state's
 timeout set to one minute by PARAM_ variables, closes conversations in storage within two minutes of their
-deadlines (CONTRACT.md, "Timeout rules"). Its own dev server subprocess and DynamoDB Local; ~2-3 minutes."""
+deadlines, and the business's webhook receives each timeout as its event (CONTRACT.md, "Timeout rules",
+"Webhook delivery"). Its own dev server subprocess and DynamoDB Local; ~2-3 minutes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 
 from local.dynamodb_local import DynamoDBLocal, dynamodb_client, free_port
 from local.token import mint_token
+from local.webhook_receiver import Delivery, WebhookReceiver
 from messaging.domain.tenant import Tenant
 from messaging.store.keys import STATE, conversation_key
 from tests.e2e.conftest import _wait_until_serving
@@ -34,13 +37,21 @@ STATES: dict[str, tuple[list[str], str]] = {
     "waiting": (["accept", "wait"], "timeout"),
     "wrapup": (["accept", "end"], "representative"),  # wrap-up's timeout closes with who ended it
 }
+# The events the business's webhook receives for each, in order: the timeout out of open, active or waiting
+# is ConversationTimedOut, the wrap-up timeout ConversationClosed.
+WEBHOOK_EVENTS = {
+    "open": ["ConversationTimedOut"],
+    "active": ["ConversationAccepted", "ConversationTimedOut"],
+    "waiting": ["ConversationAccepted", "ConversationWaiting", "ConversationTimedOut"],
+    "wrapup": ["ConversationAccepted", "ConversationEnded", "ConversationClosed"],
+}
 
 
-def post(base_url: str, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+def post(base_url: str, path: str, body: dict[str, Any], token: str, method: str = "POST") -> dict[str, Any]:
     request = urllib.request.Request(
         f"{base_url}{path}",
         data=json.dumps(body).encode(),
-        method="POST",
+        method=method,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -90,13 +101,29 @@ def dev_server_with_one_minute_timeouts(tmp_path: Path) -> Any:
             log.close()
 
 
+@pytest.fixture
+def business(
+    dev_server_with_one_minute_timeouts: tuple[str, str, Path],
+) -> Iterator[tuple[str, WebhookReceiver]]:
+    """A tenant whose channel is a receiver on 127.0.0.1 (PUT /channel, then the receiver with its secret)."""
+    base_url = dev_server_with_one_minute_timeouts[0]
+    tenant, port = f"timeouts-{uuid.uuid4().hex[:8]}", free_port()
+    webhook = {"webhookUrl": f"http://127.0.0.1:{port}"}
+    channel = post(base_url, f"{CONSUMER}/channel", webhook, mint_token(tenant), method="PUT")
+    with WebhookReceiver(channel["signingSecret"], port=port) as receiver:
+        yield tenant, receiver
+
+
 @pytest.mark.slow
-def test_every_timeout_reaches_storage_within_two_minutes_of_its_deadline(
-    dev_server_with_one_minute_timeouts: tuple[str, str, Path], capsys: pytest.CaptureFixture[str]
+def test_every_timeout_reaches_storage_and_the_webhook_within_two_minutes_of_its_deadline(
+    dev_server_with_one_minute_timeouts: tuple[str, str, Path],
+    business: tuple[str, WebhookReceiver],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     base_url, endpoint, log = dev_server_with_one_minute_timeouts
-    # Given one conversation in each of open, active, waiting and wrapup, each timing out after a minute
-    tenant = f"timeouts-{uuid.uuid4().hex[:8]}"
+    # Given a business whose webhook is a local receiver
+    tenant, receiver = business
+    # And one conversation in each of open, active, waiting and wrapup, each timing out after a minute
     conversations = {state: bring_into(base_url, tenant, state) for state in STATES}
     # When the dev server's sweeper runs on its one-minute schedule, and storage is watched
     dynamodb = dynamodb_client(endpoint)
@@ -123,3 +150,27 @@ def test_every_timeout_reaches_storage_within_two_minutes_of_its_deadline(
     for state, (_, item) in closed.items():
         assert item["closeReason"]["S"] == STATES[state][1], state
         assert lags[state] * 1000 <= MAX_LAG_MS, (state, lags[state])
+
+    # And the business receives each timeout as its event, after the conversation's earlier ones
+    def events_of(received: list[Delivery], conversation_id: str) -> list[Delivery]:
+        return list({d.webhook_id: d for d in received if d.conversation_id == conversation_id}.values())
+
+    received = receiver.wait_for(
+        lambda received: all(
+            len(events_of(received, conversations[state])) >= len(names)
+            for state, names in WEBHOOK_EVENTS.items()
+        ),
+        MAX_LAG_MS / 1000,
+    )
+    webhook_lags = {}
+    for state, names in WEBHOOK_EVENTS.items():
+        events = events_of(received, conversations[state])
+        assert [d.activity["name"] for d in events] == names, state
+        assert events[-1].activity["value"] == {"status": "closed"}
+        webhook_lags[state] = int(events[-1].timestamp) - int(closed[state][1]["expiresAt"]["N"]) / 1000
+        assert webhook_lags[state] * 1000 <= MAX_LAG_MS, (state, webhook_lags[state])
+    with capsys.disabled():
+        print(
+            "timeout webhook lags (signed POST - expiresAt), s: "
+            + ", ".join(f"{state} {lag:.1f}" for state, lag in webhook_lags.items())
+        )

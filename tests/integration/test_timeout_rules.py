@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from messaging.config import settings
+from messaging.domain.activity import Activity, Kind, Role, Sender
 from messaging.domain.conversation import (
     ConversationRequest,
     CustomerDetails,
@@ -22,6 +23,8 @@ from messaging.domain.tenant import Tenant
 from messaging.store import keys
 from messaging.store.client import dynamodb_client
 from messaging.store.lists import DynamoDBDueConversations
+from messaging.store.outbox import outgoing_of
+from messaging.usecases.activities import SendActivity
 from messaging.usecases.create import CreateConversation, now_ms
 from messaging.usecases.events import ApplyEvent
 from messaging.usecases.reads import GetConversation
@@ -191,6 +194,33 @@ def test_the_sweeper_files_again_a_conversation_whose_deadline_moved_on(local_en
     assert int(client.get_item(TableName=table, Key=key)["Item"]["dueAt"]["N"]) == moved
     world.clock.now = moved
     assert world.sweep().timed_out == 1
+
+
+def test_filing_a_conversation_again_delivers_nothing_again(local_env: dict[str, str]) -> None:
+    # Given an active conversation whose last activity is its representative's message (delivered through the
+    # state's outbox), which moved its deadline past the indexed one
+    world = World(Clock(now_ms()))
+    conversation_id = world.start()
+    _into(world, conversation_id, Status.ACTIVE)
+    send = SendActivity(conversations(), world.apply, clock=world.clock)
+    world.clock.now += MINUTE
+    reply = Activity(Kind.MESSAGE, Sender(Role.REPRESENTATIVE, REP.id, REP.name), text="How can I help?")
+    sent = send(TENANT, conversation_id, reply)
+    table, client = local_env["ConversationsTable"], dynamodb_client()
+    key = {"pk": {"S": keys.conversation_key(TENANT, conversation_id)}, "sk": {"S": keys.STATE}}
+    state = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    delivered = outgoing_of(state)
+    assert delivered is not None and delivered.message_id == sent.message_id
+
+    # When the sweeper finds it at its indexed deadline and files it again
+    world.clock.now = int(state["dueAt"]["N"])
+    assert world.sweep().refiled == 1
+
+    # Then the state's new image (what the stream carries to dispatch) asks for no delivery: the message is
+    # not sent to the business a second time
+    refiled = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert int(refiled["dueAt"]["N"]) == int(state["expiresAt"]["N"])
+    assert outgoing_of(refiled) is None
 
 
 def _state(table: str, conversation_id: str) -> dict[str, Any]:

@@ -124,3 +124,36 @@ def test_the_banner_describes_the_stream_source(stream: Stream) -> None:
     (line,) = stream.server.event_sources.describe()
     assert line.startswith("ConsumerFunction <- DynamoDB stream of Table (Changes): LATEST, batch 3")
     assert "ReportBatchItemFailures" in line and "on failure: SQS FailedQueue" in line
+
+
+def test_from_trim_horizon_the_first_record_arrives_even_after_writes_to_other_tables(
+    dynamodb_local: DynamoDBLocal, dynamodb: "DynamoDBClient", tmp_path: Path, table_prefix: str
+) -> None:
+    # Given a consumer reading an empty table's stream from TRIM_HORIZON (as the product's consumers do)
+    template = write_app(
+        tmp_path / "app",
+        STREAM_TEMPLATE.replace("StartingPosition: LATEST", "StartingPosition: TRIM_HORIZON"),
+    )
+    log_dir = tmp_path / "log"
+    log_dir.mkdir()
+    tables = create_tables(dynamodb, load_template(template), table_prefix)
+    other = create_tables(dynamodb, load_template(template), f"{table_prefix}other-")["Table"]
+    server = DevServer(
+        template,
+        dynamodb_endpoint=dynamodb_local.endpoint,
+        parameter_overrides={"LogDir": str(log_dir)},
+        table_prefix=table_prefix,
+        workers=1,
+        on_failure_dir=tmp_path / "on-failure",
+    )
+    with server:
+        stream = Stream(server, dynamodb, log_dir, tmp_path / "on-failure")
+        # When another table is written first (DynamoDB Local numbers stream records across tables), then
+        # the consumer's table
+        dynamodb.put_item(TableName=other, Item={"pk": {"S": "elsewhere"}, "kind": {"S": "wanted"}})
+        for key in ("t1", "t2", "t3"):
+            stream.put(key)
+        # Then its records still arrive, the first one included
+        assert stream.batches(1) == [["t1", "t2", "t3"]]
+    for table in (tables["Table"], other):
+        dynamodb.delete_table(TableName=table)

@@ -1,10 +1,11 @@
-"""The SSRF guard: every refused range, as a literal and behind a name; odd numeric forms; local mode."""
+"""The SSRF guard: every refused range, as a literal and behind a name; odd numeric forms; local mode; and
+through PUT /channel as deployed (a 400 naming webhookUrl for each forbidden range)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -17,6 +18,7 @@ from messaging.delivery.url_guard import (
     check_webhook_url,
 )
 from tests.fake_dns import FakeResolver, forbid_real_dns, no_resolver, resolver_of
+from tests.harness import Answer, api_event, invoke, load_handler
 
 PUBLIC_V4 = "93.184.216.34"
 PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
@@ -327,3 +329,104 @@ def test_the_default_resolver_is_the_system_one_looked_up_at_each_call() -> None
     # forbid_real_dns replaced socket.getaddrinfo after import: the default still reaches the replacement.
     with pytest.raises(AssertionError, match="asked the real resolver"):
         check_webhook_url(f"https://{HOST}/", allow_local=False)
+
+
+# Through PUT /channel, as deployed (LOCAL_WEBHOOKS_ALLOWED unset) -------------------------------------------
+
+CHANNEL = "/api/v1.0/consumer/channel"
+# One address at each edge of every range a deployed stack must refuse, and the words its reason holds.
+DEPLOYED_REFUSALS = [
+    ("10.0.0.1", "10.0.0.0/8"),
+    ("10.255.255.254", "10.0.0.0/8"),
+    ("172.16.0.1", "172.16.0.0/12"),
+    ("172.31.255.254", "172.16.0.0/12"),
+    ("192.168.0.1", "192.168.0.0/16"),
+    ("192.168.255.254", "192.168.0.0/16"),
+    ("127.0.0.1", "loopback"),
+    ("127.255.255.254", "loopback"),
+    ("169.254.0.1", "link-local"),
+    ("169.254.255.254", "link-local"),
+    ("169.254.169.254", "metadata"),
+    ("::1", "loopback"),
+    ("fc00::1", "unique local (fc00::/7)"),
+    ("fdff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "unique local (fc00::/7)"),
+    ("fd00:ec2::254", "metadata"),
+]
+
+
+@pytest.fixture
+def put_channel(
+    moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], tuple[Answer, Answer]]:
+    """PUT /channel on a deployed stack's function (no local webhooks), with `FakeResolver` as its DNS: the
+    answer, then GET /channel's."""
+    monkeypatch.delenv("LOCAL_WEBHOOKS_ALLOWED", raising=False)
+    handler = load_handler("channel_settings")
+    names = {
+        f"name-{index}.hooks.example.com": [[address]] for index, (address, _) in enumerate(DEPLOYED_REFUSALS)
+    }
+    resolver = FakeResolver({**names, HOST: [[PUBLIC_V4, PUBLIC_V6]]})
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    def put(url: str) -> tuple[Answer, Answer]:
+        answer = invoke(handler, api_event("PUT", CHANNEL, {"webhookUrl": url}))
+        return answer, invoke(handler, api_event("GET", CHANNEL))
+
+    return put
+
+
+def assert_refused_naming_webhook_url(answer: Answer, words: str) -> None:
+    assert answer.status == 400, answer.body
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.body["code"] == "validation_failed"
+    assert [error["field"] for error in answer.body["errors"]] == ["webhookUrl"]
+    assert words in answer.body["errors"][0]["message"], answer.body
+
+
+@pytest.mark.parametrize(
+    ("index", "address", "words"),
+    [(index, address, words) for index, (address, words) in enumerate(DEPLOYED_REFUSALS)],
+    ids=[address for address, _ in DEPLOYED_REFUSALS],
+)
+def test_put_channel_refuses_a_forbidden_range_as_a_literal_and_behind_a_name_naming_webhook_url(
+    put_channel: Callable[[str], tuple[Answer, Answer]], index: int, address: str, words: str
+) -> None:
+    # Given a deployed stack
+    # When a tenant sets its webhook to an address of the range (https, another port)
+    literal = f"[{address}]" if ":" in address else address
+    answer, channel = put_channel(f"https://{literal}:8443/hooks")
+    # Then it is refused with a 400 naming webhookUrl and the rule, and no channel was stored
+    assert_refused_naming_webhook_url(answer, words)
+    assert (channel.status, channel.body["code"]) == (404, "channel_not_found")
+
+    # When it sets a name whose DNS answer is that address
+    host = f"name-{index}.hooks.example.com"
+    answer, channel = put_channel(f"https://{host}/hooks")
+    # Then it is refused the same way, naming the name and the address it resolved to
+    assert_refused_naming_webhook_url(answer, f"{host} resolves to {ipaddress.ip_address(address)}")
+    assert words in answer.body["errors"][0]["message"]
+    assert channel.status == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"http://{HOST}/hooks", f"http://{PUBLIC_V4}/", "http://127.0.0.1:4000", "http://localhost:4000"],
+)
+def test_put_channel_refuses_http_even_to_a_public_host_or_the_local_receiver(
+    put_channel: Callable[[str], tuple[Answer, Answer]], url: str
+) -> None:
+    answer, channel = put_channel(url)
+    assert_refused_naming_webhook_url(answer, "http is refused")
+    assert channel.status == 404
+
+
+def test_put_channel_accepts_public_https_and_stores_it_normalized(
+    put_channel: Callable[[str], tuple[Answer, Answer]],
+) -> None:
+    # Given a name resolving only to public addresses; When a tenant sets it
+    answer, channel = put_channel(f"https://{HOST.upper()}:443/hooks/")
+    # Then it is stored normalized, and the first PUT answers the new signing secret
+    assert answer.status == 200, answer.body
+    assert answer.body["webhookUrl"] == f"https://{HOST}/hooks"
+    assert answer.body["signingSecret"].startswith("whsec_")
+    assert (channel.status, channel.body) == (200, {"webhookUrl": f"https://{HOST}/hooks"})

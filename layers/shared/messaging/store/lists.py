@@ -123,14 +123,18 @@ class DynamoDBDueConversations:
         self, tenant: Tenant, conversation_id: str, status: Status, due_at_ms: int, expires_at_ms: int
     ) -> bool:
         """Moves a conversation whose messages pushed its deadline on to that deadline in the due index.
-        False when it changed meanwhile (its transition filed it anew)."""
+        False when it changed meanwhile (its transition filed it anew).
+
+        The outbox goes too: the stream carries this write's new image to dispatch, and the entry left by the
+        last activity (a representative's message, hours ago) would be delivered again. That activity's own
+        write already carried it to the stream."""
         try:
             call_dynamodb(
                 self._client.update_item,
                 TableName=self._table,
                 Key={"pk": {"S": keys.conversation_key(tenant, conversation_id)}, "sk": {"S": keys.STATE}},
                 ConditionExpression="#status = :status AND dueAt = :due",
-                UpdateExpression="SET dueAt = :deadline",
+                UpdateExpression="SET dueAt = :deadline REMOVE outbox",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":status": {"S": status.value},
