@@ -25,7 +25,7 @@ help:
 	@echo "                         a local webhook receiver that verifies signatures (--help: failure modes)"
 	@echo "make test                lint, typecheck, template lint (cfn-lint, sam validate, checkov), API breaking-change check, all tests"
 	@echo "make build               sam build (.aws-sam/build)"
-	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local invoke' (needs Docker)"
+	@echo "make sam-e2e             the built app under 'sam local start-api' + 'sam local start-lambda' (needs Docker)"
 	@echo "make bench               benchmark (bench/RESULTS.md)"
 	@echo "make mutation            mutation testing of the shared layer (slow, not in make test; tests/MUTATION.md)"
 	@echo "make openapi             regenerate openapi.json from the code (a test fails when it is stale)"

@@ -6,7 +6,8 @@ safe for concurrent requests (measured here for DynamoDB; its SQS receive scans 
 request goes through one lock: requests queue up, and no long polling is used (the local poller asks again
 after a short pause instead). Started and stopped by PID, like DynamoDB Local.
 
-`python -m local.sqs_local --port N` runs the server itself (what the child process runs).
+`python -m local.sqs_local --port N [--host ADDRESS]` runs the server itself (what the child process runs;
+`make sam-e2e` runs it on the Docker bridge's address, where its Lambda containers reach it).
 """
 
 import argparse
@@ -139,12 +140,13 @@ def _serialized(app: Any) -> Any:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto's SQS, one request at a time (local runs only).")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)")
     args = parser.parse_args(argv)
     from moto.moto_server.werkzeug_app import create_backend_app  # noqa: PLC0415 - the child process's own
     from werkzeug.serving import run_simple  # noqa: PLC0415
 
     app = create_backend_app("sqs")
-    run_simple("127.0.0.1", args.port, _serialized(app), threaded=True)
+    run_simple(args.host, args.port, _serialized(app), threaded=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make sam-e2e`: the app as SAM builds it, under `sam local start-api` and `sam local invoke`, in Docker,
-# against DynamoDB Local. See local/sam/README.md.
+# `make sam-e2e`: the app as SAM builds it, under `sam local start-api` and `sam local start-lambda`, in
+# Docker, against DynamoDB Local and the local queue engine. See local/sam/README.md.
 #
 #  1. Docker: use the running engine, else install docker.io (apt) and start dockerd (stopped at the end).
 #     Only where Docker truly cannot be had (not root, no apt-get) -> prints "SKIPPED: <reason>" and exits 0,
@@ -8,10 +8,11 @@
 #     daemon that cannot run a container, and any other failure exit non-zero.
 #  2. The Lambda-like image (local/sam/image.sh: cached, no registry needed).
 #  3. sam build of an x86_64/arm64 (= this machine) copy of template.yaml into .aws-sam/build-local.
-#  4. DynamoDB Local + the template's tables; `sam local start-api` on 127.0.0.1; HTTP checks.
-#  5. `sam local invoke` of every events/*.json.
-# Everything started here (dockerd, DynamoDB Local, sam, the Lambda containers and images SAM made) is
-# stopped or removed by its id at exit, on failure too. Logs: .local-run/sam-e2e/.
+#  4. DynamoDB Local + the template's tables, the queue engine (moto's SQS) + its queues; `sam local start-api`
+#     on 127.0.0.1; HTTP checks.
+#  5. `sam local start-lambda` (warm containers); every events/*.json invoked through it, on empty tables.
+# Everything started here (dockerd, DynamoDB Local, the queue engine, sam, the Lambda containers and images
+# SAM made) is stopped or removed by its id at exit, on failure too. Logs: .local-run/sam-e2e/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -58,7 +59,9 @@ cannot() {
 # ------------------------------------------------------------------------------------------- cleanup
 DOCKERD_PID=""
 DDB_PID=""
+SQS_PID=""
 API_PID=""
+LAMBDA_PID=""
 CONTAINERS_BEFORE=""
 IMAGES_BEFORE=""
 FAILURES=()
@@ -91,6 +94,7 @@ cleanup() {
   trap - EXIT INT TERM
   set +e
   stop_pid "$API_PID" "sam local start-api" 30
+  stop_pid "$LAMBDA_PID" "sam local start-lambda" 30
   if [[ -n "$CONTAINERS_BEFORE" ]] && docker_ok; then
     # Lambda containers SAM left behind (it removes its own when it stops cleanly).
     for id in $(comm -13 <(echo "$CONTAINERS_BEFORE") <(lambda_containers)); do
@@ -101,6 +105,7 @@ cleanup() {
       docker rmi -f "$id" >/dev/null 2>&1
     done
   fi
+  stop_pid "$SQS_PID" "the queue engine" 10
   stop_pid "$DDB_PID" "DynamoDB Local" 10
   stop_pid "$DOCKERD_PID" "dockerd" 30
   if [[ -n "$SKIPPED" ]]; then
@@ -116,7 +121,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { # [host]: a port free on that address (default 127.0.0.1) right now
+  "$PY" -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' \
+    "${1:-127.0.0.1}"
+}
 
 # ------------------------------------------------------------------------------------------- 1. docker
 step "docker"
@@ -194,12 +202,12 @@ BUILT_TEMPLATE="$BUILD_DIR/template.yaml"
 "$PY" -m local.layer_bytecode "$BUILD_DIR/SharedLayer/python" || fail "compiling the layer's bytecode failed"
 
 # ------------------------------------------------------------------------------------------- 4. start-api
-# wait_for_port PORT PID TRIES LOG: polls (every 0.5 s) until 127.0.0.1:PORT accepts a connection; fails,
-# showing the log's tail, when the process PID exits first or TRIES polls pass.
+# wait_for_port PORT PID TRIES LOG [HOST]: polls (every 0.5 s) until HOST:PORT (default 127.0.0.1) accepts a
+# connection; fails, showing the log's tail, when the process PID exits first or TRIES polls pass.
 wait_for_port() {
-  local port=$1 pid=$2 tries=$3 log=$4
+  local port=$1 pid=$2 tries=$3 log=$4 host=${5:-127.0.0.1}
   for _ in $(seq "$tries"); do
-    "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.5)" 2>/dev/null && return 0
+    "$PY" -c "import socket; socket.create_connection(('$host', $port), 0.5)" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
@@ -222,9 +230,16 @@ if [[ -z "$GATEWAY" ]]; then
   GATEWAY="$(ip -4 -o addr show docker0 2>/dev/null | sed -n -E 's/.* inet ([0-9.]+)\/.*/\1/p' | head -n 1)"
 fi
 [[ -n "$GATEWAY" ]] || fail "cannot find the Docker bridge's gateway address"
+
+step "the queue engine (moto's SQS) on $GATEWAY"
+# On the bridge's address only: the containers and this machine reach it there, other machines do not.
+SQS_PORT="$(free_port "$GATEWAY")"
+"$PY" -m local.sqs_local --host "$GATEWAY" --port "$SQS_PORT" >"$RUN/sqs-local.log" 2>&1 &
+SQS_PID=$!
+wait_for_port "$SQS_PORT" "$SQS_PID" 120 "$RUN/sqs-local.log" "$GATEWAY" || fail "the queue engine did not start (log above)"
 ENV_VARS="$RUN/env-vars.json"
 "$PY" -m local.sam.e2e_checks setup --template template.yaml --endpoint "http://127.0.0.1:$DDB_PORT" \
-  --container-endpoint "http://$GATEWAY:$DDB_PORT" --env-out "$ENV_VARS"
+  --container-endpoint "http://$GATEWAY:$DDB_PORT" --sqs-endpoint "http://$GATEWAY:$SQS_PORT" --env-out "$ENV_VARS"
 
 SAM_LOCAL_OPTIONS=(
   --template "$BUILT_TEMPLATE"
@@ -253,10 +268,27 @@ fi
 stop_pid "$API_PID" "sam local start-api" 30
 API_PID=""
 
-# ------------------------------------------------------------------------------------------- 5. invoke
-step "sam local invoke events/*.json"
-timeout 1800 "$PY" -m local.sam.e2e_checks events --template "$BUILT_TEMPLATE" --sam "$SAM" -- \
-  "${SAM_LOCAL_OPTIONS[@]:2}" || FAILURES+=("sam local invoke checks")
+# ------------------------------------------------------------------------------------------- 5. events
+# One `sam local invoke` per file costs a container start and teardown each (about 25 s apiece here);
+# start-lambda keeps one warm container per function, so a function's second file costs milliseconds.
+LAMBDA_PORT="$(free_port)"
+step "sam local start-lambda on 127.0.0.1:$LAMBDA_PORT"
+"$SAM" local start-lambda "${SAM_LOCAL_OPTIONS[@]}" --host 127.0.0.1 --port "$LAMBDA_PORT" \
+  --warm-containers LAZY >"$RUN/start-lambda.log" 2>&1 &
+LAMBDA_PID=$!
+wait_for_port "$LAMBDA_PORT" "$LAMBDA_PID" 240 "$RUN/start-lambda.log" ||
+  fail "sam local start-lambda did not start (log above)"
+
+step "events/*.json"
+if ! timeout 1800 "$PY" -m local.sam.e2e_checks events --template "$BUILT_TEMPLATE" \
+  --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT" --dynamodb-endpoint "http://127.0.0.1:$DDB_PORT" \
+  --env-vars "$ENV_VARS"; then
+  echo "--- last lines of ${RUN#"$ROOT"/}/start-lambda.log (function logs):" >&2
+  tail -n 60 "$RUN/start-lambda.log" >&2
+  FAILURES+=("events checks")
+fi
+stop_pid "$LAMBDA_PID" "sam local start-lambda" 30
+LAMBDA_PID=""
 
 if ((${#FAILURES[@]} > 0)); then
   failed="$(printf '%s, ' "${FAILURES[@]}")"

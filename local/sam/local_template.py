@@ -3,8 +3,13 @@
 Changes, and only these:
 - every layer's `Metadata: BuildArchitecture` and the `Architecture` parameter's default become ``--arch``
   (the host's: `sam local` runs the code natively, and Metadata cannot take a parameter);
-- `Globals.Function.Environment.Variables` gains ``AWS_ENDPOINT_URL_DYNAMODB`` (empty): `sam local` only lets
-  ``--env-vars`` set variables that the template declares, and this one points boto3 at DynamoDB Local.
+- `Globals.Function.Environment.Variables` gains ``AWS_ENDPOINT_URL_DYNAMODB`` and ``AWS_ENDPOINT_URL_SQS``
+  (empty): `sam local` only lets ``--env-vars`` set variables that the template declares, and these point
+  boto3 at DynamoDB Local and at the local queue engine;
+- every function's `Timeout` (in Globals and its own) becomes at least ``LOCAL_MIN_TIMEOUT`` seconds:
+  `sam local` counts the runtime's start and the code's init in the container against `Timeout`, which
+  Lambda does not (init has its own limit there), and on a busy 2-CPU machine a first request took over 10 s
+  that way.
 
 Intrinsic functions (``!Ref``, ``!GetAtt`` ...) are kept as written. Relative paths stay relative to the
 original template's folder: build with ``sam build --base-dir <repo>``.
@@ -21,7 +26,9 @@ from typing import Any
 import yaml
 
 LAYER_TYPES = {"AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"}
-ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS")
+FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
+LOCAL_MIN_TIMEOUT = 60  # seconds
 
 
 class Tagged:
@@ -65,18 +72,34 @@ _Loader.add_multi_constructor("!", _construct_tagged)
 _Dumper.add_representer(Tagged, _represent_tagged)
 
 
+def _at_least_local_minimum(properties: dict[str, Any], default: int | None) -> None:
+    timeout = properties.get("Timeout", default)
+    if isinstance(timeout, int) and timeout < LOCAL_MIN_TIMEOUT:  # a !Ref is left as it is
+        properties["Timeout"] = LOCAL_MIN_TIMEOUT
+
+
 def adapt(template: dict[str, Any], arch: str) -> dict[str, Any]:
     for resource in (template.get("Resources") or {}).values():
         if isinstance(resource, dict) and resource.get("Type") in LAYER_TYPES:
             metadata = resource.setdefault("Metadata", {})
             if "BuildMethod" in metadata:
                 metadata["BuildArchitecture"] = arch
+        if isinstance(resource, dict) and resource.get("Type") in FUNCTION_TYPES:
+            _at_least_local_minimum(resource.setdefault("Properties", {}), None)
     parameter = (template.get("Parameters") or {}).get("Architecture")
     if isinstance(parameter, dict):
         parameter["Default"] = arch
     function_globals = template.setdefault("Globals", {}).setdefault("Function", {})
+    _at_least_local_minimum(function_globals, 3)  # Lambda's default
     variables = function_globals.setdefault("Environment", {}).setdefault("Variables", {})
-    variables.setdefault(ENDPOINT_VARIABLE, "")
+    for name in ENDPOINT_VARIABLES:
+        variables.setdefault(name, "")
+    return template
+
+
+def read(path: Path) -> dict[str, Any]:
+    """A template, its short-form intrinsics kept as written."""
+    template: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     return template
 
 
@@ -86,7 +109,7 @@ def main() -> None:
     parser.add_argument("target", type=Path)
     parser.add_argument("--arch", choices=["x86_64", "arm64"], required=True)
     args = parser.parse_args()
-    template = yaml.load(args.source.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader subclass
+    template = read(args.source)
     adapt(template, args.arch)
     args.target.parent.mkdir(parents=True, exist_ok=True)
     header = f"# GENERATED from {args.source} by local/sam/local_template.py for `sam local` - do not edit.\n"
