@@ -29,6 +29,7 @@ from bench.warm import call_shape, load_baseline
 from bench.workload import (
     API_FUNCTIONS,
     FRESH_REQUESTS,
+    FUNCTION_IDS,
     FUNCTIONS,
     OPERATIONS,
     TEMPLATE,
@@ -36,7 +37,7 @@ from bench.workload import (
     create_body,
     lambda_environment,
 )
-from local.template import resources_of_type
+from local.template import http_routes, resources_of_type
 from messaging.config import Settings
 from messaging.domain.conversation import Representative
 from messaging.domain.ids import ConversationIds
@@ -271,9 +272,12 @@ def test_every_api_function_has_a_fresh_request_and_every_operation_a_function()
         lambda: "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
         lambda: "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
     )
+    routes = {(route.function_id, f"{route.method} {route.path}") for route in http_routes(TEMPLATE)}
     for function, request in FRESH_REQUESTS.items():
         event = request(fresh)
-        assert event["routeKey"].split(" ", 1)[0] in ("GET", "POST"), function
+        # A route of that function, with its method (channel_settings: PUT), as API Gateway would send it.
+        assert (FUNCTION_IDS[function], event["routeKey"]) in routes, function
+        assert event["requestContext"]["http"]["method"] == event["routeKey"].split(" ", 1)[0], function
 
 
 # ------------------------------------------------------------------ cost
