@@ -226,7 +226,12 @@ def _values(source: str, target: str, emits: str, now: int, mid: int) -> dict[st
         ":now": {"N": str(now)},
         ":mid": {"N": str(mid)},
         ":outbox": {
-            "M": {"kind": {"S": "event"}, "name": {"S": emits}, "status": {"S": target}, "at": {"N": str(now)}}
+            "M": {
+                "kind": {"S": "event"},
+                "name": {"S": emits},
+                "status": {"S": target},
+                "at": {"N": str(now)},
+            }
         },
     }
 
@@ -234,8 +239,8 @@ def _values(source: str, target: str, emits: str, now: int, mid: int) -> dict[st
 _CONDITION = "#status = :from AND lastMessageId < :mid AND expiresAt > :now"
 _SET = "SET #status = :to, enteredAt = :now, lastMessageId = :mid, outbox = :outbox"
 _FILED = (
-    "expiresAt = :deadline, timeoutMs = :timeout, statusKey = :statusKey, statusSince = :since, repSort = :repSort, "
-    "dueShard = :shard, dueAt = :deadline"
+    "expiresAt = :deadline, timeoutMs = :timeout, statusKey = :statusKey, statusSince = :since, "
+    "repSort = :repSort, dueShard = :shard, dueAt = :deadline"
 )
 
 
@@ -276,7 +281,9 @@ def _end_of_conversation(tenant: str, conversation_id: str, body: dict[str, Any]
         channel = ", channelId = :channel"
     values[":reason"] = {"S": "customer"}
     values[":purge"] = {"N": str(-(-now // 1000) + RETENTION_S)}
-    update = f"{_SET}{channel}, closedAt = :now, closeReason = :reason, #ttl = :purge REMOVE {CLOSED_REMOVALS}"
+    update = (
+        f"{_SET}{channel}, closedAt = :now, closeReason = :reason, #ttl = :purge REMOVE {CLOSED_REMOVALS}"
+    )
     return [
         {"Update": _state_update(tenant, conversation_id, update, values)},
         _lock_delete(tenant, conversation_id),
@@ -418,7 +425,7 @@ _TAKES_MESSAGE = {"customer": ("active", "open"), "representative": ("active", "
 
 
 def _message_actions(
-    tenant: str, conversation_id: str, role: str, body: dict[str, Any], now: int, mid: int
+    tenant: str, conversation_id: str, role: str, body: dict[str, Any], *, now: int, mid: int
 ) -> list[Any]:
     """The state's counter and deadline (and, for the representative's, the outbox the webhook delivers
     from) with the transcript's item, in one transaction."""
@@ -462,7 +469,7 @@ def _message(tenant: str, conversation_id: str, role: str, body: dict[str, Any])
     for _ in range(2):
         try:
             client.transact_write_items(
-                TransactItems=_message_actions(tenant, conversation_id, role, body, now, mid)
+                TransactItems=_message_actions(tenant, conversation_id, role, body, now=now, mid=mid)
             )
             return _answer(200, {"messageId": str(mid)})
         except ClientError as error:

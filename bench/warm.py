@@ -8,8 +8,8 @@ transcript's first page, end, close (representative_activity), then a second con
 by the customer while open (endOfConversation). Each side runs one iteration, then the other (alternating
 which goes first), so both see the same DynamoDB Local state and machine load; for each operation the ratio
 is the median over all pairs of product / floor (the k-th message of one side against the k-th of the
-other; the per-round medians show the spread). Handlers run one at a time (Powertools keeps the current event on its class). Timed: the
-lambda_handler call alone (the event is built before).
+other; the per-round medians show the spread). Handlers run one at a time (Powertools keeps the current
+event on its class). Timed: the lambda_handler call alone (the event is built before).
 
 The lists read a tenant of their own, seeded with QUEUE_SIZE open conversations first, so that every list
 request answers a full page (25 in the queue, 10 in the live list) on both sides.
@@ -239,6 +239,17 @@ def _checked(answer: dict[str, Any], side: str, operation: str) -> dict[str, Any
     return body
 
 
+def _pair(
+    samples: dict[str, dict[str, Timed]], pair_ratios: dict[str, list[list[float]]], before: dict[str, int]
+) -> None:
+    """The iteration's pairs, into the current round: the k-th request of an operation on one side (since
+    `before`) against the k-th on the other."""
+    for op, ratios in pair_ratios.items():
+        product_ms = samples[op]["product"].wall_ms[before[op] :]
+        floor_ms = samples[op]["floor"].wall_ms[before[op] :]
+        ratios[-1] += [mine / theirs for mine, theirs in zip(product_ms, floor_ms, strict=True)]
+
+
 def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
     functions = sorted({OPERATIONS[name].function for name in WARM_OPERATIONS})
     product: dict[str, Callable[..., Any]] = {}
@@ -317,11 +328,7 @@ def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
             before = {op: len(samples[op]["product"].wall_ms) for op in WARM_OPERATIONS}
             for side in order:
                 one(side, f"{run_id}-{round_number}-{i}-{side}", record=True)
-            for op, ratios in pair_ratios.items():
-                # The k-th request of an operation on one side against the k-th on the other.
-                product_ms = samples[op]["product"].wall_ms[before[op] :]
-                floor_ms = samples[op]["floor"].wall_ms[before[op] :]
-                ratios[-1] += [mine / theirs for mine, theirs in zip(product_ms, floor_ms, strict=True)]
+            _pair(samples, pair_ratios, before)
     recorder = _Recorder([*product_clients, baseline.client])
     with recorder.attached():
         for side in SIDES:

@@ -258,7 +258,10 @@ OPERATIONS = {
         Operation("representative list", "representative_conversations", 200, "the queue, first page of 25"),
         Operation("message", "consumer_activity", 200, "the customer's message, active conversation"),
         Operation(
-            "representative message", "representative_activity", 200, "the representative's message (delivered)"
+            "representative message",
+            "representative_activity",
+            200,
+            "the representative's message (delivered)",
         ),
         Operation("transcript", "get_transcript", 200, f"the transcript's first page of {TRANSCRIPT_PAGE}"),
     )

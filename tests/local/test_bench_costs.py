@@ -39,13 +39,16 @@ from bench.workload import (
 )
 from local.template import http_routes, resources_of_type
 from messaging.config import Settings
+from messaging.domain.activity import Activity, Kind, Role, Sender, StoredMessage
 from messaging.domain.conversation import Representative
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import Event, Status, transition
 from messaging.domain.tenant import Tenant
 from messaging.http.models.create import CreateConversationRequest
-from messaging.store import changes
+from messaging.store import activities, changes
+from messaging.store.activities import ActivityWrite
 from messaging.store.conversations import DynamoDBConversations
+from messaging.usecases.activities import _CUSTOMER_MESSAGE_DIRECTLY, TAKES_ACTIVITIES
 from messaging.usecases.create import CreateConversation
 
 TIMEOUTS_MS = {
@@ -244,6 +247,49 @@ class Recording:
     def transact_write_items(self, **params: Any) -> dict[str, Any]:
         self.made.append(("TransactWriteItems", params))
         return {}
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        self.made.append(("Query", params))
+        return {"Items": []}
+
+
+def test_the_floor_s_messages_are_the_product_s(baseline: ModuleType) -> None:
+    """The customer's and the representative's message: the state's update and the transcript's put."""
+    tenant, conversation_id = Tenant("acme"), baseline.IDS.new(Tenant("acme"), "jdoe")
+    representative = {"id": "rep-7", "name": "Ana"}
+    cases: list[tuple[str, dict[str, Any], frozenset[Status]]] = [
+        ("customer", {"type": "message", "text": "Hi"}, _CUSTOMER_MESSAGE_DIRECTLY),
+        ("representative", {"type": "message", "text": "Hello", "from": representative}, TAKES_ACTIVITIES),
+    ]
+    now = 1_796_000_000_000
+    for role, body, accepted in cases:
+        sender = body.get("from") or {}
+        activity = Activity(
+            Kind.MESSAGE, Sender(Role(role), sender.get("id"), sender.get("name")), body["text"]
+        )
+        message = StoredMessage(now, activity.sender, activity.text, ())
+        write = ActivityWrite(
+            tenant, conversation_id, Kind.MESSAGE, now, now, accepted, message, activity.delivered
+        )
+        product = [
+            {"Update": activities.state_update(baseline.TABLE, write)},
+            activities.put_message(baseline.TABLE, tenant, conversation_id, message),
+        ]
+        floor = baseline._message_actions("acme", conversation_id, role, body, now=1, mid=1)
+        assert shapes(floor) == shapes(product), role
+
+
+def test_the_floor_s_transcript_page_is_the_product_s(
+    baseline: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product, floor = Recording(), Recording()
+    store = DynamoDBConversations(product, baseline.TABLE, "contacts", baseline.RETENTION_S)  # type: ignore[arg-type]
+    conversation_id = baseline.IDS.new(Tenant("acme"), "jdoe")
+    store.transcript(Tenant("acme"), conversation_id, None, 10, None)
+    monkeypatch.setattr(baseline, "client", floor)
+    assert baseline._transcript("acme", conversation_id, {"PageSize": "10"})["statusCode"] == 404
+    assert [call_shape(*call) for call in floor.made] == [call_shape(*call) for call in product.made]
+    assert product.made[0][1]["Limit"] == 11  # the page and the state item before it
 
 
 def test_the_floor_s_create_is_the_product_s(baseline: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
