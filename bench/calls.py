@@ -326,11 +326,12 @@ class _Webhooks:
             )
 
 
-def _messages(counter: _Counter, webhooks: _Webhooks, customer: str) -> None:
-    """A conversation with messages, its reads, its webhook deliveries, then its purge."""
+def _with_messages(counter: _Counter, customer: str, *, reads: bool) -> str:
+    """A conversation's life with its messages (the customer's and the representative's, alternating),
+    closed by its representative; `reads`: its transcript's two pages and its context too."""
     call = counter.call
     created = call("create_conversation", CREATE_MAIN, create_event(customer), 201)
-    conversation_id = created["conversationId"]
+    conversation_id: str = created["conversationId"]
     call("representative_activity", ACCEPT, representative_event(conversation_id, "accept"), 200)
     for k in range(max(CUSTOMER_MESSAGES, REPRESENTATIVE_MESSAGES)):
         if k < CUSTOMER_MESSAGES:
@@ -338,15 +339,27 @@ def _messages(counter: _Counter, webhooks: _Webhooks, customer: str) -> None:
         if k < REPRESENTATIVE_MESSAGES:
             event = representative_message_event(conversation_id)
             call("representative_activity", REPRESENTATIVE_MESSAGE, event, 200)
-    event = transcript_event(conversation_id, page_size=TRANSCRIPT_PAGE)
-    page = call("get_transcript", TRANSCRIPT, event, 200)
-    event = transcript_event(conversation_id, page_size=TRANSCRIPT_PAGE, token=page["continuationToken"])
-    call("get_transcript", TRANSCRIPT_NEXT, event, 200)
-    call("get_context", CONTEXT, context_event(conversation_id), 200)
+    if reads:
+        event = transcript_event(conversation_id, page_size=TRANSCRIPT_PAGE)
+        page = call("get_transcript", TRANSCRIPT, event, 200)
+        token = page["continuationToken"]
+        event = transcript_event(conversation_id, page_size=TRANSCRIPT_PAGE, token=token)
+        call("get_transcript", TRANSCRIPT_NEXT, event, 200)
+        call("get_context", CONTEXT, context_event(conversation_id), 200)
     for scenario, name in ((END, "end"), (CLOSE, "close")):
         call("representative_activity", scenario, representative_event(conversation_id, name), 200)
+    return conversation_id
+
+
+def _messages(counter: _Counter, webhooks: _Webhooks, customer: str) -> None:
+    """A conversation with messages, its reads, its webhook deliveries, then its purge (counted); another
+    one's purge, timed."""
+    conversation_id = _with_messages(counter, customer, reads=True)
     webhooks.deliver(conversation_id)
-    call(PURGER, PURGE_MESSAGES, ttl_removes_state(counter.inspector, conversation_id), None)
+    event = ttl_removes_state(counter.inspector, conversation_id)
+    counter.call(PURGER, PURGE_MESSAGES, event, None)
+    timed = _with_messages(counter, f"{customer}-t", reads=False)
+    counter.timed(PURGER, PURGE_MESSAGES, ttl_removes_state(counter.inspector, timed))
 
 
 def count_operations(repetitions: int) -> dict[str, Counted]:

@@ -9,22 +9,27 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from bench import gsi
 from bench.capacity import read_units, write_units
 from bench.cost import (
     ASSUMED_CONVERSATIONS_PER_MONTH,
+    ASSUMED_IDLE_RECEIVES_PER_MINUTE,
     ASSUMED_PLATFORM_LOG_BYTES,
     DYNAMODB_PER_MILLION_WRU,
     MINUTES_PER_MONTH,
     SCHEDULER_PER_MILLION_INVOCATIONS,
+    SQS_FIFO_PER_MILLION_REQUESTS,
     Invocation,
     access_log_line,
     cost_lines,
     total,
     xray_traces_per_month,
 )
+from bench.delivery import count_sqs_calls
 from bench.warm import call_shape, load_baseline
 from bench.workload import (
     API_FUNCTIONS,
@@ -375,6 +380,25 @@ def test_cost_lines_scale_each_invocation_by_how_often_it_runs_per_conversation(
     assert not line(lines, "(not in goal) X-Ray").in_goal
 
 
+def test_webhook_deliveries_add_sqs_requests_and_the_webhook_s_answer_time() -> None:
+    dispatch = invocation("dispatch", per_conversation=8.0, api=False, sqs_requests=1.0, write_units=0.0,
+                          index_write_units=0.0, warm_ms=10.0)  # fmt: skip
+    deliver = invocation("deliver", per_conversation=8.0, api=False, sqs_requests=2.0, wait_ms=100.0,
+                         write_units=0.0, index_write_units=0.0, warm_ms=20.0)  # fmt: skip
+    lines = cost_lines([invocation("accept"), dispatch, deliver])
+    idle = MINUTES_PER_MONTH * ASSUMED_IDLE_RECEIVES_PER_MINUTE / ASSUMED_CONVERSATIONS_PER_MONTH
+    assert line(lines, "SQS FIFO").dollars == pytest.approx(
+        (8 * 1 + 8 * 2 + idle) * SQS_FIFO_PER_MILLION_REQUESTS
+    )
+    # The delivery waits for the webhook: billed as duration, at its function's memory.
+    gb_s = (1 * 0.010 + 8 * 0.010 + 8 * 0.120) * 0.25 * 1e6
+    assert line(lines, "Lambda duration").dollars == pytest.approx(gb_s * 0.0000133334)
+    assert line(lines, "API Gateway").dollars == pytest.approx(1.0)  # the webhook functions are not API
+    assert line(lines, "Lambda requests").dollars == pytest.approx(17 * 0.2)
+    # No queue, no SQS line.
+    assert not [found for found in cost_lines([invocation("accept")]) if found.item.startswith("SQS")]
+
+
 def test_the_access_log_line_is_the_stage_format_with_sample_values() -> None:
     text = '{"id":"$context.requestId","route":"$context.routeKey","tenant":"$context.authorizer.claims.sub"}'
     values = {"requestId": "r1", "routeKey": "GET /x", "authorizer.claims.sub": "acme"}
@@ -386,3 +410,36 @@ def test_x_ray_samples_one_request_a_second_then_five_percent() -> None:
     seconds = MINUTES_PER_MONTH * 60
     assert xray_traces_per_month(0.5 * seconds) == pytest.approx(0.5 * seconds)
     assert xray_traces_per_month(21 * seconds) == pytest.approx(2 * seconds)
+
+
+# ------------------------------------------------------------------ the webhook pipeline's SQS requests
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def test_sqs_requests_are_counted_by_operation_and_64_kb_chunk() -> None:
+    client: Any = botocore.session.get_session().create_client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "1"}, _Raw(b"{}"))  # type: ignore[arg-type]
+
+    client.meta.events.register_last("before-send.sqs", answer)
+    small = [{"Id": "0", "MessageBody": "x" * 300, "MessageGroupId": "g", "MessageDeduplicationId": "d"}]
+    large = [{**small[0], "Id": str(i), "MessageBody": "y" * 20_000} for i in range(5)]  # ~100 KB
+    with count_sqs_calls(client) as calls:
+        client.send_message_batch(QueueUrl="http://127.0.0.1:9/q.fifo", Entries=small)
+        client.send_message_batch(QueueUrl="http://127.0.0.1:9/q.fifo", Entries=large)
+    assert calls.operations == ["SendMessageBatch", "SendMessageBatch"]
+    assert calls.chunks == 1 + 2
