@@ -754,7 +754,9 @@ def _calls_section(m: Measured) -> Section:
                 scenario,
                 counted.function,
                 f"{counted.median_calls:g}",
-                ", ".join(counted.operations),
+                ", ".join(counted.operations)
+                or "none"
+                + (f" (SQS: {', '.join(counted.sqs_operations)})" if counted.sqs_operations else ""),
                 f"{counted.median_wru:g} / {counted.median_rru:g}",
                 f"{counted.median_index_wru:g} ({gsi.describe(counted.index_writes)})",
                 f"{reported_wru:g} / {reported_index:g} / {reported_rru:g}",
