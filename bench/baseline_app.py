@@ -18,10 +18,18 @@ measures the product's overhead, not a different design:
 - get (GET /consumer/conversation/{id}): one consistent Query for the #STATE and #DETAILS items.
 - list (GET /consumer/conversations): one Query on the live index, newest first, a signed continuation token.
 - representative list (GET /representative/conversations, the queue): one Query on the byStatus index.
+- message (POST /consumer/conversation/{id}, type message) and representative message (POST
+  /representative/conversation/{id}, type message): one TransactWriteItems, the state's conditional Update
+  (the status takes it, the id is the conversation's next; lastMessageId, the deadline moved on by the
+  state's timeoutMs; the representative's sets the outbox the webhook is delivered from, the customer's
+  removes it) + the conditional Put of the transcript's MESSAGE#<id> item.
+- transcript (GET /consumer/conversation/{id}/messages, first page): one consistent Query from the #STATE
+  item to the last message, Limit = PageSize + 1, a signed continuation token.
 
 The first attempt of an event assumes the status the product assumes (open for accept and
 endOfConversation, active for end, wrapup for close); a refusal because the event came in the same
-millisecond as the previous activity is retried once with the next id, as the product does. Ids are the
+millisecond as the previous activity is retried once with the next id, as the product does (a message
+likewise). Ids are the
 product's (messaging.domain.ids: stdlib only): the id scheme is data layout, and the lock's key depends on
 it. Only for the benchmark: it trusts its input.
 """
@@ -55,7 +63,8 @@ RETENTION_S = int(os.environ.get("RETENTION_DAYS", "90")) * 86_400
 SECRET = os.environ["ID_SECRET"].encode("utf-8")
 IDS = ConversationIds(SECRET)
 TOKEN_KEY = hmac.new(SECRET, b"continuation-token", hashlib.sha256).digest()
-INDEX_KEYS = "statusKey, statusSince, repKey, repSort, liveKey, createdSort, dueShard, dueAt"
+# Every index key and the state's timeout: what a closed conversation no longer has.
+CLOSED_REMOVALS = "statusKey, statusSince, repKey, repSort, liveKey, createdSort, dueShard, dueAt, timeoutMs"
 client = boto3.client(
     "dynamodb",
     config=Config(
@@ -130,6 +139,7 @@ def _create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
         "enteredAt": {"N": str(now)},
         "lastMessageId": {"N": str(now)},
         "expiresAt": {"N": str(expires)},
+        "timeoutMs": {"N": str(DEADLINES_MS["open"])},
         "customerid": {"S": customerid},
         "statusKey": {"S": f"{_prefix(tenant)}#STATUS#open"},
         "statusSince": {"S": _since(now, conversation_id)},
@@ -215,15 +225,22 @@ def _values(source: str, target: str, emits: str, now: int, mid: int) -> dict[st
         ":to": {"S": target},
         ":now": {"N": str(now)},
         ":mid": {"N": str(mid)},
-        ":outbox": {"M": {"name": {"S": emits}, "status": {"S": target}, "at": {"N": str(now)}}},
+        ":outbox": {
+            "M": {
+                "kind": {"S": "event"},
+                "name": {"S": emits},
+                "status": {"S": target},
+                "at": {"N": str(now)},
+            }
+        },
     }
 
 
 _CONDITION = "#status = :from AND lastMessageId < :mid AND expiresAt > :now"
 _SET = "SET #status = :to, enteredAt = :now, lastMessageId = :mid, outbox = :outbox"
 _FILED = (
-    "expiresAt = :deadline, statusKey = :statusKey, statusSince = :since, repSort = :repSort, "
-    "dueShard = :shard, dueAt = :deadline"
+    "expiresAt = :deadline, timeoutMs = :timeout, statusKey = :statusKey, statusSince = :since, "
+    "repSort = :repSort, dueShard = :shard, dueAt = :deadline"
 )
 
 
@@ -231,6 +248,7 @@ def _filed(tenant: str, conversation_id: str, target: str, now: int) -> dict[str
     """The values that file a live conversation under its new status in the indexes."""
     return {
         ":deadline": {"N": str(now + DEADLINES_MS[target])},
+        ":timeout": {"N": str(DEADLINES_MS[target])},
         ":statusKey": {"S": f"{_prefix(tenant)}#STATUS#{target}"},
         ":since": {"S": _since(now, conversation_id)},
         ":repSort": {"S": f"{target}#{_since(now, conversation_id)}"},
@@ -263,7 +281,9 @@ def _end_of_conversation(tenant: str, conversation_id: str, body: dict[str, Any]
         channel = ", channelId = :channel"
     values[":reason"] = {"S": "customer"}
     values[":purge"] = {"N": str(-(-now // 1000) + RETENTION_S)}
-    update = f"{_SET}{channel}, closedAt = :now, closeReason = :reason, #ttl = :purge REMOVE {INDEX_KEYS}"
+    update = (
+        f"{_SET}{channel}, closedAt = :now, closeReason = :reason, #ttl = :purge REMOVE {CLOSED_REMOVALS}"
+    )
     return [
         {"Update": _state_update(tenant, conversation_id, update, values)},
         _lock_delete(tenant, conversation_id),
@@ -334,7 +354,7 @@ def _close(tenant: str, conversation_id: str, mid: int) -> dict[str, Any]:
         **_values("wrapup", "closed", "ConversationClosed", now, mid),
         ":purge": {"N": str(-(-now // 1000) + RETENTION_S)},
     }
-    update = f"{_SET}, closedAt = :now, closeReason = endedBy, #ttl = :purge REMOVE {INDEX_KEYS}"
+    update = f"{_SET}, closedAt = :now, closeReason = endedBy, #ttl = :purge REMOVE {CLOSED_REMOVALS}"
     return _state_update(tenant, conversation_id, update, values)
 
 
@@ -396,6 +416,73 @@ def _event_answer(
     return _answer(200, answer)
 
 
+# ------------------------------------------------------------------ messages
+
+# The statuses that take a message directly, as the product's condition lists them (sorted): the customer's
+# only while the conversation holds its customerid (to a waiting one it is the revival, not benchmarked);
+# the representative's in every live status.
+_TAKES_MESSAGE = {"customer": ("active", "open"), "representative": ("active", "open", "waiting")}
+
+
+def _message_actions(
+    tenant: str, conversation_id: str, role: str, body: dict[str, Any], *, now: int, mid: int
+) -> list[Any]:
+    """The state's counter and deadline (and, for the representative's, the outbox the webhook delivers
+    from) with the transcript's item, in one transaction."""
+    placeholders = {f":s{index}": {"S": status} for index, status in enumerate(_TAKES_MESSAGE[role])}
+    values: dict[str, Any] = {**placeholders, ":now": {"N": str(now)}, ":mid": {"N": str(mid)}}
+    update = "SET lastMessageId = :mid, expiresAt = :now + timeoutMs"
+    if role == "representative":
+        values[":outbox"] = {"M": {"kind": {"S": "message"}, "at": {"N": str(now)}}}
+        update += ", outbox = :outbox"
+    else:
+        update += " REMOVE outbox"
+    sender = body.get("from") or {}
+    message = {
+        "pk": {"S": f"{_prefix(tenant)}#CONVERSATION#{conversation_id}"},
+        "sk": {"S": f"MESSAGE#{mid:013d}"},
+        "kind": {"S": "message"},
+        "messageId": {"S": str(mid)},
+        "timestamp": {"N": str(mid)},
+        "from": _strings({"role": role, "id": sender.get("id"), "name": sender.get("name")}),
+        "text": {"S": body["text"]},
+    }
+    state = {
+        "TableName": TABLE,
+        "Key": _conversation_key(tenant, conversation_id),
+        "ConditionExpression": f"#status IN ({', '.join(placeholders)}) AND expiresAt > :now "
+        "AND lastMessageId < :mid",
+        "UpdateExpression": update,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    put = {"TableName": TABLE, "Item": message, "ConditionExpression": "attribute_not_exists(pk)"}
+    return [{"Update": state}, {"Put": put}]
+
+
+def _message(tenant: str, conversation_id: str, role: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A text message (consumer_activity or representative_activity, type message): the id is now, or the
+    one after the conversation's last when the first attempt was refused for it (same millisecond)."""
+    now = _now()
+    mid = now
+    for _ in range(2):
+        try:
+            client.transact_write_items(
+                TransactItems=_message_actions(tenant, conversation_id, role, body, now=now, mid=mid)
+            )
+            return _answer(200, {"messageId": str(mid)})
+        except ClientError as error:
+            response: Any = error.response
+            reasons = response.get("CancellationReasons") or [{}]
+            old = reasons[0].get("Item")
+            if old is None or old["status"]["S"] not in _TAKES_MESSAGE[role]:
+                return _answer(409, {"error": {"code": "conversation_ended"}})
+            now = _now()
+            mid = max(now, int(old["lastMessageId"]["N"]) + 1)
+    return _answer(503, {"error": {"code": "busy"}})
+
+
 # ------------------------------------------------------------------ reads
 
 
@@ -440,6 +527,43 @@ def _get(tenant: str, conversation_id: str) -> dict[str, Any]:
             "conversationcontext": context,
         },
     )
+
+
+def _transcript(tenant: str, conversation_id: str, query: dict[str, str]) -> dict[str, Any]:
+    """The transcript's first page, oldest first: one consistent Query from the state item (it sorts just
+    before the messages: an empty transcript is told from an unknown conversation) to the last message."""
+    page_size = int(query.get("PageSize", 50))
+    answer = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :lower AND :upper",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"{_prefix(tenant)}#CONVERSATION#{conversation_id}"},
+            ":lower": {"S": "#STATE"},
+            ":upper": {"S": "MESSAGE#~"},
+        },
+        Limit=page_size + 1,
+        ConsistentRead=True,
+    )
+    found = answer["Items"]
+    if not found:
+        return _answer(404, {"error": {"code": "conversation_not_found"}})
+    messages = []
+    for item in found:
+        if item["sk"]["S"] == "#STATE":
+            continue
+        sender = {name: value["S"] for name, value in item["from"]["M"].items()}
+        view: dict[str, Any] = {
+            "type": "message",
+            "id": item["messageId"]["S"],
+            "messageId": item["messageId"]["S"],
+            "timestamp": _iso(int(item["messageId"]["S"])),
+            "from": {"id": sender.get("id"), "name": sender.get("name"), "role": sender["role"]},
+        }
+        if "text" in item:
+            view["text"] = item["text"]["S"]
+        messages.append(view)
+    token = _token(tenant, f"transcript:{conversation_id}:None", answer.get("LastEvaluatedKey"))
+    return _answer(200, {"messages": messages, "continuationToken": token})
 
 
 def _token(tenant: str, query: str, last: dict[str, Any] | None) -> str | None:
@@ -505,13 +629,18 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant = event["requestContext"]["authorizer"]["jwt"]["claims"]["client_id"]
     method, path = event["routeKey"].split(" ", 1)
     representative = path.startswith("/api/v1.0/representative/")
+    query = event.get("queryStringParameters") or {}
     if method == "GET":
         if path.endswith("/conversations"):
-            query = event.get("queryStringParameters") or {}
             return _queue(tenant, query) if representative else _list(tenant, query)
+        if path.endswith("/messages"):
+            return _transcript(tenant, event["pathParameters"]["conversationId"], query)
         return _get(tenant, event["pathParameters"]["conversationId"])
     body = json.loads(event.get("body") or "{}")
     if path.endswith("/create"):
         return _create(tenant, body)
+    conversation_id = event["pathParameters"]["conversationId"]
+    if body["type"] == "message":
+        return _message(tenant, conversation_id, "representative" if representative else "customer", body)
     name = body["name"] if representative else body["type"]
-    return _event(tenant, event["pathParameters"]["conversationId"], name, body)
+    return _event(tenant, conversation_id, name, body)

@@ -22,6 +22,14 @@ bench never fetches them). Re-check them before quoting a figure outside this re
 - Amazon EventBridge pricing (aws.amazon.com/eventbridge/pricing), EventBridge Scheduler: $1.00 per million
   invocations (no free tier counted here).
 - AWS X-Ray pricing (aws.amazon.com/xray/pricing): traces recorded, $5.00 per million. Reported, in no goal.
+- Amazon SQS pricing (aws.amazon.com/sqs/pricing): FIFO queues, $0.50 per million requests (first tier, after
+  the 1 million free requests a month, not counted here); every 64 KB chunk of a payload is billed as one
+  request; batch actions (SendMessageBatch, DeleteMessageBatch, a ReceiveMessage of up to 10) are one request.
+  Written down 2026-12-02 from the figure the benchmark's brief quotes; the pricing page itself was not
+  reachable from here, two secondary summaries of it (cloudburn.io, March 2026; factualminds.com, June 2026)
+  give the same $0.50 and the 64 KB rule, and that FIFO's rate applies to send, receive, delete and
+  change-visibility alike. Lambda's poller's requests (ReceiveMessage, empty or not, and its deletes) are
+  billed to the queue's owner like any other.
 - AWS Lambda pricing (aws.amazon.com/lambda/pricing), "Lambda SnapStart" (Python and .NET), transcribed
   2026-12-02: cache $0.0000015046 per GB-second, for each published version with SnapStart on, while the
   version is active (at least 3 hours), by the function's memory; restore $0.0001397998 per GB restored, each
@@ -45,6 +53,7 @@ SCHEDULER_PER_MILLION_INVOCATIONS = 1.00
 XRAY_PER_MILLION_TRACES = 5.00
 SNAPSTART_CACHE_PER_GB_SECOND = 0.0000015046
 SNAPSTART_RESTORE_PER_GB = 0.0001397998
+SQS_FIFO_PER_MILLION_REQUESTS = 0.50
 
 # Not measurable locally: how many invocations start a new execution environment. An assumption, shown as
 # one in the report; the init duration it multiplies is measured (cold init, as-shipped layout).
@@ -61,6 +70,21 @@ MINUTES_PER_MONTH = 730 * 60  # the sweeper's schedule: rate(1 minute)
 ASSUMED_PLATFORM_LOG_BYTES = 340
 # The purge consumer's batches (BatchSize 100, 5 s window): one record per invocation, the most it can cost.
 ASSUMED_PURGES_PER_INVOCATION = 1
+# Webhook delivery. The stream → dispatch mapping batches up to 100 records in a 1 s window, and the queue →
+# delivery mapping up to 10 messages; how full they are depends on the traffic. Assumed: one record per
+# dispatch invocation and one message per delivery batch (so one SendMessageBatch per record, one
+# ReceiveMessage and one DeleteMessageBatch per delivery), the most they can cost.
+ASSUMED_RECORDS_PER_DISPATCH = 1
+ASSUMED_MESSAGES_PER_DELIVERY = 1
+# Lambda's SQS poller's own requests per delivery batch: the ReceiveMessage that got it, the
+# DeleteMessageBatch after the function succeeded (a failure instead changes its visibility: the function's).
+ASSUMED_POLLER_REQUESTS_PER_BATCH = 2
+# While the queue is empty Lambda keeps long-polling it (ReceiveMessage, 20 s wait): assumed 5 pollers, so
+# 15 empty receives a minute, a fixed monthly cost like the sweeper's schedule.
+ASSUMED_IDLE_RECEIVES_PER_MINUTE = 15
+# The business's webhook answering our POST, beyond what the bench measures against a receiver on loopback:
+# the network round trip (TLS reused or not) and the receiver's own time. The delivery function waits for it.
+ASSUMED_WEBHOOK_ANSWER_MS = 100
 # X-Ray sampling of Lambda's active tracing: the first request each second, then 5 % of the rest.
 XRAY_RESERVOIR_PER_SECOND, XRAY_FIXED_RATE = 1.0, 0.05
 
@@ -86,6 +110,8 @@ class Invocation:
     api: bool = True  # reached through API Gateway (one request each)
     scheduled: bool = False  # started by EventBridge Scheduler
     access_log_bytes: float = 0.0  # API Gateway's access log line for its request
+    wait_ms: float = 0.0  # ASSUMED extra duration (delivery: the webhook's answer), billed like the rest
+    sqs_requests: float = 0.0  # SQS requests per invocation (64 KB chunks), the function's and its poller's
 
 
 @dataclass(frozen=True)
@@ -124,7 +150,7 @@ def cost_lines(invocations: Sequence[Invocation]) -> list[Line]:
     def gb(op: Invocation) -> float:
         return op.memory_mb / 1024
 
-    billed_ms = {op.name: math.ceil(op.warm_ms) for op in invocations}
+    billed_ms = {op.name: math.ceil(op.warm_ms + op.wait_ms) for op in invocations}
     gb_seconds = sum(runs[op.name] * billed_ms[op.name] / 1000 * gb(op) for op in invocations)
     # A cold start bills the INIT phase, and its first request runs longer than a warm one.
     cold_extra_ms = {op.name: op.init_ms + max(0.0, op.first_request_ms - op.warm_ms) for op in invocations}
@@ -140,8 +166,22 @@ def cost_lines(invocations: Sequence[Invocation]) -> list[Line]:
     access_log = sum(runs[op.name] * op.access_log_bytes for op in invocations if op.api)
     log_gb = (own_log + platform_log + access_log) / 1e9
     scaled_ms = {
-        op.name: op.warm_ms - op.cpu_ms + op.cpu_ms * MB_PER_VCPU / op.memory_mb for op in invocations
+        op.name: op.warm_ms + op.wait_ms - op.cpu_ms + op.cpu_ms * MB_PER_VCPU / op.memory_mb
+        for op in invocations
     }
+    sqs = sum(op.per_conversation * op.sqs_requests for op in invocations)
+    idle_receives = MINUTES_PER_MONTH * ASSUMED_IDLE_RECEIVES_PER_MINUTE * n / ASSUMED_CONVERSATIONS_PER_MONTH
+    waits = "; ".join(
+        f"{op.name}: measured {op.warm_ms:,.1f} ms + ASSUMED {op.wait_ms:g} ms for the webhook's answer"
+        for op in invocations
+        if op.wait_ms
+    )
+    batching = (
+        f"; dispatch: ASSUMED {ASSUMED_RECORDS_PER_DISPATCH} stream record per invocation, delivery: "
+        f"ASSUMED {ASSUMED_MESSAGES_PER_DELIVERY} message per batch"
+        if sqs
+        else ""
+    )
     scaled_gb_seconds = sum(
         runs[op.name] * math.ceil(scaled_ms[op.name]) / 1000 * gb(op) for op in invocations
     )
@@ -174,13 +214,13 @@ def cost_lines(invocations: Sequence[Invocation]) -> list[Line]:
             "Lambda requests",
             requests / 1e6 * LAMBDA_PER_MILLION_REQUESTS,
             f"{requests / 1e6:,.3g}M × ${LAMBDA_PER_MILLION_REQUESTS:.2f}/M "
-            f"(purges: ASSUMED {ASSUMED_PURGES_PER_INVOCATION} record per invocation)",
+            f"(purges: ASSUMED {ASSUMED_PURGES_PER_INVOCATION} record per invocation{batching})",
         ),
         Line(
             "Lambda duration (arm64, warm)",
             gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
             f"{gb_seconds:,.0f} GB-s: {memories} × billed {each(billed_ms, ' ms')} "
-            "(measured medians, rounded up)",
+            f"(measured medians, rounded up{'; ' + waits if waits else ''})",
         ),
         Line(
             "Lambda cold starts: INIT + the first request's extra duration",
@@ -207,6 +247,24 @@ def cost_lines(invocations: Sequence[Invocation]) -> list[Line]:
             n * rru / 1e6 * DYNAMODB_PER_MILLION_RRU,
             f"{rru:.3g} RRU per conversation ({each({op.name: op.read_units for op in invocations}, '', 1)})"
             f" × ${DYNAMODB_PER_MILLION_RRU}/M",
+        ),
+        *(
+            [
+                Line(
+                    "SQS FIFO requests (the webhook queue)",
+                    (n * sqs + idle_receives) / 1e6 * SQS_FIFO_PER_MILLION_REQUESTS,
+                    f"{sqs:g} requests per conversation "
+                    f"({each({op.name: op.sqs_requests for op in invocations}, '', 0)}: dispatch's "
+                    "SendMessageBatch as measured, in 64 KB chunks; per delivery batch ASSUMED "
+                    f"{ASSUMED_POLLER_REQUESTS_PER_BATCH} by Lambda's poller, its ReceiveMessage and "
+                    f"DeleteMessageBatch) + the poller's empty long polls, ASSUMED "
+                    f"{ASSUMED_IDLE_RECEIVES_PER_MINUTE} a minute ({idle_receives / n:.2g} per conversation "
+                    f"at ASSUMED {ASSUMED_CONVERSATIONS_PER_MONTH / 1e6:g}M conversations a month) × "
+                    f"${SQS_FIFO_PER_MILLION_REQUESTS:.2f}/M",
+                )
+            ]
+            if sqs
+            else []
         ),
         Line(
             "CloudWatch Logs ingestion",

@@ -2,12 +2,14 @@
 (bench.baseline_app) making the same DynamoDB calls.
 
 One iteration, per side, is a conversation's life and the reads around it: create, get, the consumer's
-list, the representative's queue, accept, end, close (representative_activity), then a second conversation
-created and ended by the customer while open (endOfConversation). Each side runs one iteration, then the
-other (alternating which goes first), so both see the same DynamoDB Local state and machine load; for each
-operation the ratio is the median over all iterations of product / floor (the per-round medians show the
-spread). Handlers run one at a time (Powertools keeps the current event on its class). Timed: the
-lambda_handler call alone (the event is built before).
+list, the representative's queue, accept, the conversation's messages (the customer's and the
+representative's, alternating: bench.workload.CUSTOMER_MESSAGES and REPRESENTATIVE_MESSAGES), the
+transcript's first page, end, close (representative_activity), then a second conversation created and ended
+by the customer while open (endOfConversation). Each side runs one iteration, then the other (alternating
+which goes first), so both see the same DynamoDB Local state and machine load; for each operation the ratio
+is the median over all pairs of product / floor (the k-th message of one side against the k-th of the
+other; the per-round medians show the spread). Handlers run one at a time (Powertools keeps the current
+event on its class). Timed: the lambda_handler call alone (the event is built before).
 
 The lists read a tenant of their own, seeded with QUEUE_SIZE open conversations first, so that every list
 request answers a full page (25 in the queue, 10 in the live list) on both sides.
@@ -33,14 +35,20 @@ from typing import Any
 
 from bench.report import median
 from bench.workload import (
+    CUSTOMER_MESSAGES,
     OPERATIONS,
+    REPRESENTATIVE_MESSAGES,
+    TRANSCRIPT_PAGE,
     create_event,
     end_of_conversation_event,
     get_event,
     list_event,
     memory_mb,
+    message_event,
     queue_event,
     representative_event,
+    representative_message_event,
+    transcript_event,
 )
 from local.events import lambda_context
 from messaging.store.client import dynamodb_client
@@ -56,6 +64,9 @@ WARM_OPERATIONS = (
     "list",
     "representative list",
     "accept",
+    "message",
+    "representative message",
+    "transcript",
     "end",
     "close",
     "endOfConversation",
@@ -228,6 +239,17 @@ def _checked(answer: dict[str, Any], side: str, operation: str) -> dict[str, Any
     return body
 
 
+def _pair(
+    samples: dict[str, dict[str, Timed]], pair_ratios: dict[str, list[list[float]]], before: dict[str, int]
+) -> None:
+    """The iteration's pairs, into the current round: the k-th request of an operation on one side (since
+    `before`) against the k-th on the other."""
+    for op, ratios in pair_ratios.items():
+        product_ms = samples[op]["product"].wall_ms[before[op] :]
+        floor_ms = samples[op]["floor"].wall_ms[before[op] :]
+        ratios[-1] += [mine / theirs for mine, theirs in zip(product_ms, floor_ms, strict=True)]
+
+
 def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
     functions = sorted({OPERATIONS[name].function for name in WARM_OPERATIONS})
     product: dict[str, Callable[..., Any]] = {}
@@ -260,7 +282,18 @@ def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
         request(side, "get", get_event(conversation_id, tenant=tenant), record)
         request(side, "list", list_event(tenant=tenant), record)
         request(side, "representative list", queue_event(tenant=tenant), record)
-        for name in ("accept", "end", "close"):
+        request(side, "accept", representative_event(conversation_id, "accept", tenant=tenant), record)
+        for k in range(max(CUSTOMER_MESSAGES, REPRESENTATIVE_MESSAGES)):
+            if k < CUSTOMER_MESSAGES:
+                request(side, "message", message_event(conversation_id, tenant=tenant), record)
+            if k < REPRESENTATIVE_MESSAGES:
+                event = representative_message_event(conversation_id, tenant=tenant)
+                request(side, "representative message", event, record)
+        event = transcript_event(conversation_id, tenant=tenant, page_size=TRANSCRIPT_PAGE)
+        page = request(side, "transcript", event, record)
+        if len(page["messages"]) != TRANSCRIPT_PAGE or not page["continuationToken"]:
+            raise RuntimeError(f"{side} transcript: not a full page with a continuation token: {page}")
+        for name in ("end", "close"):
             request(side, name, representative_event(conversation_id, name, tenant=tenant), record)
         # Untimed: the conversation the customer ends while it is open.
         other = _checked(
@@ -292,10 +325,10 @@ def measure_warm(rounds: int, per_round: int, warmup: int) -> WarmResult:
             ratios.append([])
         for i in range(per_round):
             order = SIDES if i % 2 == 0 else SIDES[::-1]
+            before = {op: len(samples[op]["product"].wall_ms) for op in WARM_OPERATIONS}
             for side in order:
                 one(side, f"{run_id}-{round_number}-{i}-{side}", record=True)
-            for op, ratios in pair_ratios.items():
-                ratios[-1].append(samples[op]["product"].wall_ms[-1] / samples[op]["floor"].wall_ms[-1])
+            _pair(samples, pair_ratios, before)
     recorder = _Recorder([*product_clients, baseline.client])
     with recorder.attached():
         for side in SIDES:

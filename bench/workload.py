@@ -10,6 +10,7 @@ conversation (the RSS workload), and a test keeps it complete.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +49,11 @@ def memory_mb(function: str) -> int:
     return int(own.get("MemorySize", globals_.get("MemorySize", 128)))
 
 
-def lambda_environment(function: str, table_names: dict[str, str]) -> dict[str, str]:
-    """The variables Lambda sets for the function: the runtime's own, then the template's."""
+def lambda_environment(
+    function: str, table_names: dict[str, str], queue_urls: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The variables Lambda sets for the function: the runtime's own, then the template's (queue URLs by
+    logical id, when the run has queues)."""
     return {
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -66,7 +70,11 @@ def lambda_environment(function: str, table_names: dict[str, str]) -> dict[str, 
         "TZ": ":UTC",
         # The floor and the baseline handler (not in the template) get the create function's variables.
         **function_environment(
-            TEMPLATE, FUNCTION_IDS.get(function, FUNCTION_IDS["create_conversation"]), table_names, {}
+            TEMPLATE,
+            FUNCTION_IDS.get(function, FUNCTION_IDS["create_conversation"]),
+            table_names,
+            {},
+            queue_urls or {},
         ),
     }
 
@@ -124,20 +132,47 @@ def queue_event(*, tenant: str = TENANT, page_size: int = 25) -> dict[str, Any]:
 
 
 def message_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
-    """The customer's message (consumer_activity), the path ten of a conversation's activities take."""
+    """The customer's message (consumer_activity, type message)."""
     body = {"type": "message", "text": "Where is my order?", "conversation": {"id": conversation_id}}
     return _on_conversation("POST", BASE, conversation_id, body, tenant)
 
 
-def transcript_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
-    """The transcript's first page (get_transcript)."""
+def representative_message_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The representative's message (representative_activity, type message): delivered to the webhook."""
+    body = {"type": "message", "text": "It ships tomorrow.", "from": REPRESENTATIVE}
+    return _on_conversation("POST", REPRESENTATIVE_BASE, conversation_id, body, tenant)
+
+
+def representative_typing_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The representative's typing (representative_activity): delivered, not stored."""
+    body = {"type": "typing", "from": REPRESENTATIVE}
+    return _on_conversation("POST", REPRESENTATIVE_BASE, conversation_id, body, tenant)
+
+
+def context_update_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    """The customer's custom event setting a context variable (consumer_activity, type event)."""
+    value = json.dumps({"orderNumber": {"isDisplayable": True, "value": "A-1001"}})
+    body = {
+        "type": "event",
+        "name": "contextUpdate",
+        "channelData": {"customEventValue": value},
+        "conversation": {"id": conversation_id},
+    }
+    return _on_conversation("POST", BASE, conversation_id, body, tenant)
+
+
+def transcript_event(
+    conversation_id: str, *, tenant: str = TENANT, page_size: int = 50, token: str | None = None
+) -> dict[str, Any]:
+    """A page of the transcript (get_transcript): the first, or the one `token` continues with."""
     event = _on_conversation("GET", BASE, conversation_id, None, tenant)
     route = f"{BASE}/conversation/{{conversationId}}/messages"
+    query = {"PageSize": str(page_size)} | ({"ContinuationToken": token} if token else {})
     event.update(
         rawPath=f"{BASE}/conversation/{conversation_id}/messages",
         routeKey=f"GET {route}",
-        rawQueryString="PageSize=50",
-        queryStringParameters={"PageSize": "50"},
+        rawQueryString=urlencode(query),
+        queryStringParameters=query,
     )
     event["requestContext"].update(routeKey=f"GET {route}")
     event["requestContext"]["http"]["path"] = event["rawPath"]
@@ -157,11 +192,17 @@ def context_event(conversation_id: str, *, tenant: str = TENANT) -> dict[str, An
     return event
 
 
-def channel_event(*, tenant: str = TENANT) -> dict[str, Any]:
-    """Setting the webhook (channel_settings), to a public IP literal: no DNS lookup."""
-    return api_event(
-        "PUT", f"{BASE}/channel", {"webhookUrl": "https://93.184.215.14/messaging"}, tenant=tenant
-    )
+def channel_event(*, tenant: str = TENANT, url: str = "https://93.184.215.14/messaging") -> dict[str, Any]:
+    """Setting the webhook (channel_settings, PUT), by default to a public IP literal: no DNS lookup."""
+    return api_event("PUT", f"{BASE}/channel", {"webhookUrl": url}, tenant=tenant)
+
+
+def channel_get_event(*, tenant: str = TENANT) -> dict[str, Any]:
+    return api_event("GET", f"{BASE}/channel", None, tenant=tenant)
+
+
+def channel_rotate_event(*, tenant: str = TENANT) -> dict[str, Any]:
+    return api_event("POST", f"{BASE}/channel/rotate-secret", None, tenant=tenant)
 
 
 def _query(method: str, path: str, query: dict[str, str], tenant: str) -> dict[str, Any]:
@@ -180,6 +221,15 @@ def _on_conversation(method: str, base: str, conversation_id: str, body: Any, te
         route=f"{base}/conversation/{{conversationId}}",
         path_parameters={"conversationId": conversation_id},
     )
+
+
+# A conversation's messages, as the bench sends and prices them: the customer's (after the start message
+# of its create) and the representative's, alternating, while it is active.
+CUSTOMER_MESSAGES = 5
+REPRESENTATIVE_MESSAGES = 5
+# The transcript page the warm requests read: smaller than the conversation's messages (start message + the
+# ten), so a full page and a continuation token, as the lists answer.
+TRANSCRIPT_PAGE = 10
 
 
 @dataclass(frozen=True)
@@ -206,6 +256,14 @@ OPERATIONS = {
         Operation("representative get", "representative_conversation", 200, "the representative's view"),
         Operation("list", "list_conversations", 200, "the consumer's live list, first page of 10"),
         Operation("representative list", "representative_conversations", 200, "the queue, first page of 25"),
+        Operation("message", "consumer_activity", 200, "the customer's message, active conversation"),
+        Operation(
+            "representative message",
+            "representative_activity",
+            200,
+            "the representative's message (delivered)",
+        ),
+        Operation("transcript", "get_transcript", 200, f"the transcript's first page of {TRANSCRIPT_PAGE}"),
     )
 }
 

@@ -9,26 +9,32 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from bench import gsi
 from bench.capacity import read_units, write_units
 from bench.cost import (
     ASSUMED_CONVERSATIONS_PER_MONTH,
+    ASSUMED_IDLE_RECEIVES_PER_MINUTE,
     ASSUMED_PLATFORM_LOG_BYTES,
     DYNAMODB_PER_MILLION_WRU,
     MINUTES_PER_MONTH,
     SCHEDULER_PER_MILLION_INVOCATIONS,
+    SQS_FIFO_PER_MILLION_REQUESTS,
     Invocation,
     access_log_line,
     cost_lines,
     total,
     xray_traces_per_month,
 )
+from bench.delivery import count_sqs_calls
 from bench.warm import call_shape, load_baseline
 from bench.workload import (
     API_FUNCTIONS,
     FRESH_REQUESTS,
+    FUNCTION_IDS,
     FUNCTIONS,
     OPERATIONS,
     TEMPLATE,
@@ -36,15 +42,18 @@ from bench.workload import (
     create_body,
     lambda_environment,
 )
-from local.template import resources_of_type
+from local.template import http_routes, resources_of_type
 from messaging.config import Settings
+from messaging.domain.activity import Activity, Kind, Role, Sender, StoredMessage
 from messaging.domain.conversation import Representative
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import Event, Status, transition
 from messaging.domain.tenant import Tenant
 from messaging.http.models.create import CreateConversationRequest
-from messaging.store import changes
+from messaging.store import activities, changes
+from messaging.store.activities import ActivityWrite
 from messaging.store.conversations import DynamoDBConversations
+from messaging.usecases.activities import _CUSTOMER_MESSAGE_DIRECTLY, TAKES_ACTIVITIES
 from messaging.usecases.create import CreateConversation
 
 TIMEOUTS_MS = {
@@ -244,6 +253,49 @@ class Recording:
         self.made.append(("TransactWriteItems", params))
         return {}
 
+    def query(self, **params: Any) -> dict[str, Any]:
+        self.made.append(("Query", params))
+        return {"Items": []}
+
+
+def test_the_floor_s_messages_are_the_product_s(baseline: ModuleType) -> None:
+    """The customer's and the representative's message: the state's update and the transcript's put."""
+    tenant, conversation_id = Tenant("acme"), baseline.IDS.new(Tenant("acme"), "jdoe")
+    representative = {"id": "rep-7", "name": "Ana"}
+    cases: list[tuple[str, dict[str, Any], frozenset[Status]]] = [
+        ("customer", {"type": "message", "text": "Hi"}, _CUSTOMER_MESSAGE_DIRECTLY),
+        ("representative", {"type": "message", "text": "Hello", "from": representative}, TAKES_ACTIVITIES),
+    ]
+    now = 1_796_000_000_000
+    for role, body, accepted in cases:
+        sender = body.get("from") or {}
+        activity = Activity(
+            Kind.MESSAGE, Sender(Role(role), sender.get("id"), sender.get("name")), body["text"]
+        )
+        message = StoredMessage(now, activity.sender, activity.text, ())
+        write = ActivityWrite(
+            tenant, conversation_id, Kind.MESSAGE, now, now, accepted, message, activity.delivered
+        )
+        product = [
+            {"Update": activities.state_update(baseline.TABLE, write)},
+            activities.put_message(baseline.TABLE, tenant, conversation_id, message),
+        ]
+        floor = baseline._message_actions("acme", conversation_id, role, body, now=1, mid=1)
+        assert shapes(floor) == shapes(product), role
+
+
+def test_the_floor_s_transcript_page_is_the_product_s(
+    baseline: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product, floor = Recording(), Recording()
+    store = DynamoDBConversations(product, baseline.TABLE, "contacts", baseline.RETENTION_S)  # type: ignore[arg-type]
+    conversation_id = baseline.IDS.new(Tenant("acme"), "jdoe")
+    store.transcript(Tenant("acme"), conversation_id, None, 10, None)
+    monkeypatch.setattr(baseline, "client", floor)
+    assert baseline._transcript("acme", conversation_id, {"PageSize": "10"})["statusCode"] == 404
+    assert [call_shape(*call) for call in floor.made] == [call_shape(*call) for call in product.made]
+    assert product.made[0][1]["Limit"] == 11  # the page and the state item before it
+
 
 def test_the_floor_s_create_is_the_product_s(baseline: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     product, floor = Recording(), Recording()
@@ -271,9 +323,12 @@ def test_every_api_function_has_a_fresh_request_and_every_operation_a_function()
         lambda: "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
         lambda: "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
     )
+    routes = {(route.function_id, f"{route.method} {route.path}") for route in http_routes(TEMPLATE)}
     for function, request in FRESH_REQUESTS.items():
         event = request(fresh)
-        assert event["routeKey"].split(" ", 1)[0] in ("GET", "POST"), function
+        # A route of that function, with its method (channel_settings: PUT), as API Gateway would send it.
+        assert (FUNCTION_IDS[function], event["routeKey"]) in routes, function
+        assert event["requestContext"]["http"]["method"] == event["routeKey"].split(" ", 1)[0], function
 
 
 # ------------------------------------------------------------------ cost
@@ -325,6 +380,25 @@ def test_cost_lines_scale_each_invocation_by_how_often_it_runs_per_conversation(
     assert not line(lines, "(not in goal) X-Ray").in_goal
 
 
+def test_webhook_deliveries_add_sqs_requests_and_the_webhook_s_answer_time() -> None:
+    dispatch = invocation("dispatch", per_conversation=8.0, api=False, sqs_requests=1.0, write_units=0.0,
+                          index_write_units=0.0, warm_ms=10.0)  # fmt: skip
+    deliver = invocation("deliver", per_conversation=8.0, api=False, sqs_requests=2.0, wait_ms=100.0,
+                         write_units=0.0, index_write_units=0.0, warm_ms=20.0)  # fmt: skip
+    lines = cost_lines([invocation("accept"), dispatch, deliver])
+    idle = MINUTES_PER_MONTH * ASSUMED_IDLE_RECEIVES_PER_MINUTE / ASSUMED_CONVERSATIONS_PER_MONTH
+    assert line(lines, "SQS FIFO").dollars == pytest.approx(
+        (8 * 1 + 8 * 2 + idle) * SQS_FIFO_PER_MILLION_REQUESTS
+    )
+    # The delivery waits for the webhook: billed as duration, at its function's memory.
+    gb_s = (1 * 0.010 + 8 * 0.010 + 8 * 0.120) * 0.25 * 1e6
+    assert line(lines, "Lambda duration").dollars == pytest.approx(gb_s * 0.0000133334)
+    assert line(lines, "API Gateway").dollars == pytest.approx(1.0)  # the webhook functions are not API
+    assert line(lines, "Lambda requests").dollars == pytest.approx(17 * 0.2)
+    # No queue, no SQS line.
+    assert not [found for found in cost_lines([invocation("accept")]) if found.item.startswith("SQS")]
+
+
 def test_the_access_log_line_is_the_stage_format_with_sample_values() -> None:
     text = '{"id":"$context.requestId","route":"$context.routeKey","tenant":"$context.authorizer.claims.sub"}'
     values = {"requestId": "r1", "routeKey": "GET /x", "authorizer.claims.sub": "acme"}
@@ -336,3 +410,36 @@ def test_x_ray_samples_one_request_a_second_then_five_percent() -> None:
     seconds = MINUTES_PER_MONTH * 60
     assert xray_traces_per_month(0.5 * seconds) == pytest.approx(0.5 * seconds)
     assert xray_traces_per_month(21 * seconds) == pytest.approx(2 * seconds)
+
+
+# ------------------------------------------------------------------ the webhook pipeline's SQS requests
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def test_sqs_requests_are_counted_by_operation_and_64_kb_chunk() -> None:
+    client: Any = botocore.session.get_session().create_client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"x-amzn-RequestId": "1"}, _Raw(b"{}"))  # type: ignore[arg-type]
+
+    client.meta.events.register_last("before-send.sqs", answer)
+    small = [{"Id": "0", "MessageBody": "x" * 300, "MessageGroupId": "g", "MessageDeduplicationId": "d"}]
+    large = [{**small[0], "Id": str(i), "MessageBody": "y" * 20_000} for i in range(5)]  # ~100 KB
+    with count_sqs_calls(client) as calls:
+        client.send_message_batch(QueueUrl="http://127.0.0.1:9/q.fifo", Entries=small)
+        client.send_message_batch(QueueUrl="http://127.0.0.1:9/q.fifo", Entries=large)
+    assert calls.operations == ["SendMessageBatch", "SendMessageBatch"]
+    assert calls.chunks == 1 + 2
