@@ -3,55 +3,20 @@ endOfConversation. Extra Bot Framework fields (timestamp, locale, recipient…) 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from typing import Annotated, Any, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from messaging.domain.activity import Activity, Attachment, Kind, Role, Sender
-from messaging.domain.conversation import ContextVariable
-from messaging.domain.errors import InvalidRequest
+from messaging.http import checks
 from messaging.http.models.conversation import EventResponse
 from messaging.http.models.create import ContextEntry
 from messaging.http.models.fields import ContextKey, Encodable
-from messaging.limits import (
-    ACTIVITY_FIELD_MAX,
-    ACTIVITY_MAX_BYTES,
-    MAX_CONTEXT_ENTRIES,
-    MESSAGE_TEXT_MAX,
-)
-
-_DATA_URL = re.compile(
-    r"^data:[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+)*;base64,([A-Za-z0-9+/]*={0,2})$"
-)
-CONTENT_URL_PATTERN = (
-    r"^(https://[^\s/?#@]+[^\s]*|data:[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+"
-    r"(;[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+)*;base64,[A-Za-z0-9+/]*={0,2})$"
-)
-_CONTENT_URL = re.compile(CONTENT_URL_PATTERN)
-
-
-def _content_url(url: str) -> str:
-    if _CONTENT_URL.fullmatch(url) is None:
-        raise ValueError("must be an https URL or a base64 data: URL")
-    data = _DATA_URL.fullmatch(url)
-    if data is not None:
-        try:
-            base64.b64decode(data.group(2), validate=True)
-        except binascii.Error:
-            raise ValueError("the data: URL's base64 is malformed") from None
-    elif not urlsplit(url).hostname:
-        raise ValueError("must be an https URL with a host, or a base64 data: URL")
-    return url
-
+from messaging.limits import ACTIVITY_FIELD_MAX, MAX_CONTEXT_ENTRIES, MESSAGE_TEXT_MAX
 
 Field256 = Annotated[str, Field(max_length=ACTIVITY_FIELD_MAX), Encodable]
 ContentUrl = Annotated[
-    str, Field(json_schema_extra={"pattern": CONTENT_URL_PATTERN}), AfterValidator(_content_url)
+    str, Field(json_schema_extra={"pattern": checks.CONTENT_URL_PATTERN}), AfterValidator(checks.content_url)
 ]
 
 
@@ -84,29 +49,6 @@ class Addressed(_BotFramework):
         str | None, Field(max_length=200, description="The channel the activity came from; stored with it.")
     ] = None
 
-    def checked_for(self, conversation_id: str) -> Self:
-        """The activity, once it is known to be addressed to the path's conversation."""
-        addressed = self.conversation.id if self.conversation else None
-        if addressed is not None and addressed.lower() != conversation_id:
-            raise InvalidRequest(
-                "conversation_mismatch",
-                "conversation.id must equal the conversationId in the path",
-                ("conversation.id",),
-            )
-        return self
-
-
-def _within_activity_size(data: Any) -> Any:
-    if isinstance(data, dict):
-        size = len(
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        )
-        if size > ACTIVITY_MAX_BYTES:
-            raise ValueError(
-                f"a message activity must be at most {ACTIVITY_MAX_BYTES} bytes (28 KB); it is {size}"
-            )
-    return data
-
 
 class MessageActivity(Addressed):
     type: Literal["message"]
@@ -122,7 +64,7 @@ class MessageActivity(Addressed):
     @model_validator(mode="before")
     @classmethod
     def _size(cls, data: Any) -> Any:
-        return _within_activity_size(data)
+        return checks.within_activity_size(data)
 
     @model_validator(mode="after")
     def _says_something(self) -> Self:
@@ -130,25 +72,10 @@ class MessageActivity(Addressed):
             raise ValueError("a message needs text or attachments")
         return self
 
-    def as_domain(self, role: Role) -> Activity:
-        sender = self.from_ or SenderModel()
-        return Activity(
-            Kind.MESSAGE,
-            Sender(role, sender.id, sender.name),
-            text=self.text or None,
-            attachments=tuple(
-                Attachment(a.contentType, a.contentUrl, a.name) for a in (self.attachments or [])
-            ),
-        )
-
 
 class TypingActivity(Addressed):
     type: Literal["typing"]
     from_: Annotated[SenderModel | None, Field(alias="from", description="Who is typing.")] = None
-
-    def as_domain(self, role: Role) -> Activity:
-        sender = self.from_ or SenderModel()
-        return Activity(Kind.TYPING, Sender(role, sender.id, sender.name))
 
 
 def _custom_event_value(text: str) -> str:
@@ -181,17 +108,6 @@ class EventActivity(Addressed):
         None
     )
     from_: Annotated[SenderModel | None, Field(alias="from", description="Who sends it.")] = None
-
-    def as_domain(self, role: Role) -> Activity:
-        value = self.channelData.customEventValue if self.channelData else None
-        entries = CustomEventValue.model_validate(json.loads(value)).root if value else {}
-        sender = self.from_ or SenderModel()
-        return Activity(
-            Kind.EVENT,
-            Sender(role, sender.id, sender.name),
-            event_name=self.name,
-            context={k: ContextVariable(e.value, e.isDisplayable) for k, e in entries.items()},
-        )
 
 
 class EndOfConversationActivity(Addressed):
