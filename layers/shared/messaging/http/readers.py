@@ -118,7 +118,7 @@ def _text(
     required: bool = False,
 ) -> str | None:
     """A str field (strict: a JSON string) of low..high characters, or None when absent or null (and
-    allowed to be)."""
+    allowed to be). Unicode text (no lone surrogate) unless `encodable` is off and there is no limit."""
     value = document.get(name)
     if value is None:
         if required:
@@ -130,7 +130,8 @@ def _text(
 def _string(value: Any, low: int, high: int | None, *, encodable: bool = True) -> str:
     if type(value) is not str or len(value) < low or (high is not None and len(value) > high):
         raise Refused
-    return checks.encodable(value) if encodable else value
+    # pydantic reads a str with a length limit as Unicode text: a lone surrogate fails, Encodable or not.
+    return checks.encodable(value) if encodable or low or high is not None else value
 
 
 def _flag(document: dict[str, Any], name: str, *, nullable: bool = True) -> bool | None:
@@ -182,8 +183,8 @@ def _create(document: Any) -> CreateRequest:
     customer = CustomerDetails()
     if body.get("customercontext") is not None:
         given = _object(body["customercontext"], _CUSTOMER)
-        email = _text(given, "email", high=NAME_MAX, encodable=False)
-        phone = _text(given, "phonenumber", high=NAME_MAX, encodable=False)
+        email = _text(given, "email", high=NAME_MAX)
+        phone = _text(given, "phonenumber", high=NAME_MAX)
         customer = CustomerDetails(
             customerid=_text(given, "customerid", low=1, high=NAME_MAX),
             firstname=_text(given, "firstname", high=NAME_MAX),
@@ -238,8 +239,8 @@ def _activity(document: Any, role: Role) -> ActivityRequest:
     conversation = body.get("conversation")
     addressed_to = None
     if conversation is not None:
-        addressed_to = _text(_object(conversation), "id", high=REFERENCE_MAX, encodable=False)
-    channel_id = _text(body, "channelId", high=REFERENCE_MAX, encodable=False)
+        addressed_to = _text(_object(conversation), "id", high=REFERENCE_MAX)
+    channel_id = _text(body, "channelId", high=REFERENCE_MAX)
     if type(kind) is not str:
         raise Refused
     if kind == "message":
@@ -356,7 +357,7 @@ def _since(parameters: dict[str, Any]) -> int | None:
 def _page(document: Any, high: int) -> PageQuery | None:
     try:
         parameters = _object(document, _PAGE)
-        token = _text(parameters, "ContinuationToken", high=TOKEN_MAX, encodable=False)
+        token = _text(parameters, "ContinuationToken", high=TOKEN_MAX)
         return PageQuery(_since(parameters), _page_size(parameters, high), token)
     except (Refused, ValueError):
         return None
@@ -380,7 +381,7 @@ def read_representative_list_query(document: Any) -> RepresentativeListQuery | N
             status,
             _text(parameters, "representativeId", low=1, high=NAME_MAX),
             _page_size(parameters, LIST_PAGE_MAX),
-            _text(parameters, "ContinuationToken", high=TOKEN_MAX, encodable=False),
+            _text(parameters, "ContinuationToken", high=TOKEN_MAX),
         )
     except (Refused, ValueError):
         return None
