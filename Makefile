@@ -83,9 +83,15 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
+# Both ways of the SnapStart parameter: the template as it is (Off), and a copy whose default is PublishedVersions.
+SNAPSTART_ON := .local-run/template-snapstart-on.yaml
 template-lint: sam-venv checkov
 	$(SAMVENV)/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(SAMVENV)/bin/sam validate --lint --template template.yaml
+	@mkdir -p .local-run && sed 's/^    Default: "Off"$$/    Default: PublishedVersions/' template.yaml > $(SNAPSTART_ON)
+	@grep -q '^    Default: PublishedVersions$$' $(SNAPSTART_ON) || { echo "no SnapStart default to flip" >&2; exit 1; }
+	$(SAMVENV)/bin/cfn-lint $(SNAPSTART_ON) -a cfn_lint_serverless.rules
+	$(SAMVENV)/bin/sam validate --lint --template $(SNAPSTART_ON)
 
 # Fails on any failed check (and on a template it cannot parse); a check we do not meet is skipped in template.yaml by a
 # `# checkov:skip=<ID>: <reason>` comment at the resource. Offline: no Prisma Cloud API key, no policy download, no

@@ -3,9 +3,9 @@
 `python -m local.openapi` writes openapi.json at the repository root; `--check` exits 1 when the committed
 file differs from what the code generates. Every HttpApi function of template.yaml is imported (with harmless
 configuration: nothing is called) and its `endpoint` lists its operations (messaging.http.endpoint): paths,
-models, answers with examples and links, the problem codes each can answer. The scopes come from the
-template's routes, the problem documents from messaging.http.problem: what the code enforces is what the
-document says.
+models (named by import path: a function imports none to answer a valid request), answers with examples and
+links, the problem codes each can answer. The scopes come from the template's routes, the problem documents
+from messaging.http.problem: what the code enforces is what the document says.
 """
 
 import argparse
@@ -97,12 +97,12 @@ def _schemas(operations: list[Any]) -> tuple[dict[tuple[type, str], str], dict[s
 
     models: dict[Any, None] = {}
     for operation in operations:
-        for model in (operation.body, operation.query):
+        for model in (operation.body_model, operation.query_model):
             if model is not None:
                 models[(model, "validation")] = None
         for documented in operation.answers.values():
-            if documented.model is not None:
-                models[(documented.model, "serialization")] = None
+            if documented.model_class is not None:
+                models[(documented.model_class, "serialization")] = None
     key_map, definitions = models_json_schema(list(models), ref_template=_SCHEMA_REF + "{model}")
     references: dict[tuple[type, str], str] = {key: value["$ref"] for key, value in key_map.items()}
     return references, definitions.get("$defs", {})
@@ -222,8 +222,8 @@ def _parameters(
         }
         for name, spec in operation.path_parameters.items()
     ]
-    if operation.query is not None:
-        query = schemas[references[(operation.query, "validation")].removeprefix(_SCHEMA_REF)]
+    if operation.query_model is not None:
+        query = schemas[references[(operation.query_model, "validation")].removeprefix(_SCHEMA_REF)]
         required = set(query.get("required", []))
         for name, schema in query.get("properties", {}).items():
             description = schema.pop("description", "")
@@ -254,11 +254,11 @@ def _operation(
     parameters = _parameters(operation, references, schemas)
     if parameters:
         document["parameters"] = parameters
-    if operation.body is not None:
-        media: dict[str, Any] = {"schema": {"$ref": references[(operation.body, "validation")]}}
+    if operation.body_model is not None:
+        media: dict[str, Any] = {"schema": {"$ref": references[(operation.body_model, "validation")]}}
         if operation.body_example is not None:
             media["example"] = operation.body_example
-        required = any(field.is_required() for field in operation.body.model_fields.values())
+        required = any(field.is_required() for field in operation.body_model.model_fields.values())
         document["requestBody"] = {
             "required": required,
             "description": operation.body_description,
@@ -267,8 +267,8 @@ def _operation(
     responses: dict[str, Any] = {}
     for status, documented in sorted(operation.answers.items()):
         answer: dict[str, Any] = {"description": documented.description}
-        if documented.model is not None:
-            media = {"schema": {"$ref": references[(documented.model, "serialization")]}}
+        if documented.model_class is not None:
+            media = {"schema": {"$ref": references[(documented.model_class, "serialization")]}}
             if documented.example is not None:
                 media["example"] = documented.example
             answer["content"] = {"application/json": media}

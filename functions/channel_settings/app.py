@@ -7,32 +7,34 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.channel import ChannelRequest, ChannelResponse
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
 from messaging.http.paths import CONSUMER
+from messaging.http.readers import read_channel
 from messaging.observability import logger, metrics
 
 channel_settings = wiring.channel_settings()
+RESPONSE = "messaging.http.models.channel:ChannelResponse"
 WITH_SECRET = {
     "webhookUrl": "https://hooks.example.com/messaging",
     "signingSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 }
 
 
-def set_webhook(call: Call[ChannelRequest, None]) -> Answer:
-    channel = channel_settings.set_webhook(call.tenant, call.body.webhookUrl)
+def set_webhook(call: Call[str, None]) -> Answer:
+    channel = channel_settings.set_webhook(call.tenant, call.body)
     logger.info("webhook set")
-    return Answer(200, ChannelResponse.of(channel, with_secret=True))
+    return Answer(200, views.channel(channel, with_secret=True))
 
 
 def read(call: Call[None, None]) -> Answer:
-    return Answer(200, ChannelResponse.of(channel_settings.get(call.tenant), with_secret=False))
+    return Answer(200, views.channel(channel_settings.get(call.tenant), with_secret=False))
 
 
 def rotate(call: Call[None, None]) -> Answer:
     channel = channel_settings.rotate_secret(call.tenant)
     logger.info("signing secret rotated")
-    return Answer(200, ChannelResponse.of(channel, with_secret=True))
+    return Answer(200, views.channel(channel, with_secret=True))
 
 
 endpoint = Endpoint(
@@ -45,14 +47,14 @@ endpoint = Endpoint(
         handler=set_webhook,
         answers={
             200: Documented(
-                "The channel, with its signing secret (kept when one exists).", ChannelResponse, WITH_SECRET
+                "The channel, with its signing secret (kept when one exists).", RESPONSE, WITH_SECRET
             )
         },
         problems=(),
         description="Deployed, only https URLs whose host resolves to public addresses (no private, "
         "loopback, link-local or metadata address; checked again at each delivery). The first PUT creates "
         "the signing secret; later ones keep it.",
-        body=ChannelRequest,
+        body=Input("messaging.http.models.channel:ChannelRequest", read_channel),
         body_example={"webhookUrl": "https://hooks.example.com/messaging"},
     ),
     Operation(
@@ -64,7 +66,7 @@ endpoint = Endpoint(
         handler=read,
         answers={
             200: Documented(
-                "The channel (never its secret).", ChannelResponse, {"webhookUrl": WITH_SECRET["webhookUrl"]}
+                "The channel (never its secret).", RESPONSE, {"webhookUrl": WITH_SECRET["webhookUrl"]}
             )
         },
         problems=("channel_not_found",),
@@ -76,7 +78,7 @@ endpoint = Endpoint(
         "Rotate the signing secret",
         tag="channel",
         handler=rotate,
-        answers={200: Documented("The channel with its new signing secret.", ChannelResponse, WITH_SECRET)},
+        answers={200: Documented("The channel with its new signing secret.", RESPONSE, WITH_SECRET)},
         problems=("channel_not_found",),
         description="For 24 hours deliveries carry two signatures (the new secret's and the previous "
         "one's), so a receiver can switch over without refusing any.",

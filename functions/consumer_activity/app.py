@@ -8,38 +8,33 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.domain.activity import Role
 from messaging.domain.state_machine import Event, Status
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.activities import (
-    ActivityAccepted,
-    ActivityAnswer,
-    ConsumerActivity,
-    EndOfConversationActivity,
-)
-from messaging.http.models.conversation import CONVERSATION_ID, EventResponse
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import CONSUMER
+from messaging.http.readers import ActivityRequest, read_consumer_activity
 from messaging.observability import Metric, count, logger, metrics
 
 apply_event = wiring.apply_event()
 send_activity = wiring.send_activity()
 
 
-def send(call: Call[ConsumerActivity, None]) -> Answer:
+def send(call: Call[ActivityRequest, None]) -> Answer:
     conversation_id = call.path["conversationId"]
-    activity = call.body.root.checked_for(conversation_id)
-    logger.append_keys(conversation_id=conversation_id, activity=activity.type)
-    if isinstance(activity, EndOfConversationActivity):
+    request = call.body.checked_for(conversation_id)
+    logger.append_keys(conversation_id=conversation_id, activity=request.type)
+    if request.activity is None:  # endOfConversation
         ended = apply_event(
-            call.tenant, conversation_id, Event.END_OF_CONVERSATION, channel_id=activity.channelId
+            call.tenant, conversation_id, Event.END_OF_CONVERSATION, channel_id=request.channel_id
         )
         if ended.changed:
             count(Metric.CONVERSATION_EVENTS)
             count(Metric.CONVERSATIONS_CLOSED, ended.status is Status.CLOSED)
-        return Answer(200, EventResponse.of(ended))
-    outcome = send_activity(call.tenant, conversation_id, activity.as_domain(Role.CUSTOMER))
+        return Answer(200, views.event_response(ended))
+    outcome = send_activity(call.tenant, conversation_id, request.activity)
     count(Metric.ACTIVITIES)
-    return Answer(200, ActivityAccepted(messageId=str(outcome.message_id)))
+    return Answer(200, views.activity_accepted(outcome.message_id))
 
 
 EXAMPLE_MESSAGE = {
@@ -61,7 +56,7 @@ endpoint = Endpoint(
             200: Documented(
                 "message, typing, event: the activity's messageId. endOfConversation: the conversation after "
                 "it (wrapup while a representative has it, else closed; a retry when it had ended already).",
-                ActivityAnswer,
+                "messaging.http.models.activities:ActivityAnswer",
                 {"messageId": "1795000000123"},
             )
         },
@@ -77,7 +72,7 @@ endpoint = Endpoint(
         "stored. event: channelData.customEventValue sets context variables (not in the transcript). "
         "endOfConversation: see the state table. Wrapup and closed conversations take no activity but "
         "endOfConversation (409 conversation_ended).",
-        body=ConsumerActivity,
+        body=Input("messaging.http.models.activities:ConsumerActivity", read_consumer_activity),
         body_description="A Bot Framework-style activity.",
         body_example=EXAMPLE_MESSAGE,
         path_parameters={"conversationId": CONVERSATION_ID},

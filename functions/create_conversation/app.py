@@ -7,19 +7,22 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.create import CreateConversationRequest, CreateConversationResponse
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
 from messaging.http.paths import CONSUMER
+from messaging.http.readers import CreateRequest, read_create
 from messaging.observability import logger, metrics, record_create_metrics
 
 create_conversation = wiring.create_conversation()
 
 
-def create(call: Call[CreateConversationRequest, None]) -> Answer:
-    request = call.body
-    outcome = create_conversation(call.tenant, request.as_domain(), request.conversationrequestid)
+def create(call: Call[CreateRequest, None]) -> Answer:
+    outcome = create_conversation(call.tenant, call.body.request, call.body.request_id)
     record_create_metrics(outcome)
-    return Answer(201 if outcome.is_new else 200, CreateConversationResponse.of(outcome))
+    return Answer(201 if outcome.is_new else 200, views.created(outcome))
+
+
+RESPONSE = "messaging.http.models.create:CreateConversationResponse"
 
 
 _CONVERSATION_LINKS = {
@@ -49,7 +52,7 @@ def _answers(operation_id: str) -> dict[int, Documented]:
     return {
         201: Documented(
             "A new conversation started.",
-            CreateConversationResponse,
+            RESPONSE,
             {
                 "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
                 "isNew": True,
@@ -60,7 +63,7 @@ def _answers(operation_id: str) -> dict[int, Documented]:
         200: Documented(
             "The customer's active conversation, returned instead of a new one (isNew false), or the first "
             "answer to this conversationrequestid.",
-            CreateConversationResponse,
+            RESPONSE,
             {"conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b", "isNew": False},
             links,
         ),
@@ -74,7 +77,7 @@ EXAMPLE = {
 }
 
 
-def _create(path: str, operation_id: str, summary: str) -> Operation[CreateConversationRequest, None]:
+def _create(path: str, operation_id: str, summary: str) -> Operation[CreateRequest, None]:
     return Operation(
         "POST",
         path,
@@ -85,7 +88,7 @@ def _create(path: str, operation_id: str, summary: str) -> Operation[CreateConve
         answers=_answers(operation_id),
         problems=("request_in_progress",),
         description="Starts a conversation, or returns the customer's active one (same tenant + customerid).",
-        body=CreateConversationRequest,
+        body=Input("messaging.http.models.create:CreateConversationRequest", read_create),
         body_description="Every field is optional; unknown fields at any level are refused.",
         body_example=EXAMPLE,
     )

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.http import views
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import CONVERSATION_ID
-from messaging.http.models.transcript import ContextResponse
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import CONSUMER
 from messaging.observability import logger, metrics
 
@@ -19,7 +19,7 @@ get_context = wiring.get_context()
 def read_context(call: Call[None, None]) -> Answer:
     conversation_id = call.path["conversationId"]
     logger.append_keys(conversation_id=conversation_id)
-    return Answer(200, ContextResponse.of(get_context(call.tenant, conversation_id)))
+    return Answer(200, views.context(get_context(call.tenant, conversation_id)))
 
 
 endpoint = Endpoint(
@@ -33,7 +33,7 @@ endpoint = Endpoint(
         answers={
             200: Documented(
                 "Every context variable, set at create or by custom events.",
-                ContextResponse,
+                "messaging.http.models.transcript:ContextResponse",
                 {"context": [{"name": "productname", "value": "XBox", "isDisplayable": True}]},
             )
         },

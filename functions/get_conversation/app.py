@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.http import views
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import CONVERSATION_ID, ConversationView
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import CONSUMER
 from messaging.observability import logger, metrics
 
@@ -18,7 +19,7 @@ get_conversation = wiring.get_conversation()
 def read_conversation(call: Call[None, None]) -> Answer:
     conversation_id = call.path["conversationId"]
     logger.append_keys(conversation_id=conversation_id)
-    return Answer(200, ConversationView.of(get_conversation(call.tenant, conversation_id)))
+    return Answer(200, views.conversation_view(get_conversation(call.tenant, conversation_id)))
 
 
 endpoint = Endpoint(
@@ -32,7 +33,7 @@ endpoint = Endpoint(
         answers={
             200: Documented(
                 "The conversation as it stands now: past its deadline, it shows its timeout at once.",
-                ConversationView,
+                "messaging.http.models.conversation:ConversationView",
                 {
                     "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
                     "status": "active",

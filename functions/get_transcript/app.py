@@ -7,34 +7,27 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import CONVERSATION_ID
-from messaging.http.models.lists import epoch_ms
-from messaging.http.models.transcript import MessageView, TranscriptQuery, TranscriptResponse
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import CONSUMER, REPRESENTATIVE
+from messaging.http.readers import PageQuery, read_transcript_query
 from messaging.observability import logger, metrics
 
 read_transcript = wiring.read_transcript()
 
 
-def transcript(call: Call[None, TranscriptQuery]) -> Answer:
+def transcript(call: Call[None, PageQuery]) -> Answer:
     conversation_id, query = call.path["conversationId"], call.query
     logger.append_keys(conversation_id=conversation_id)
-    since = epoch_ms(query.StartTimeStamp) if query.StartTimeStamp is not None else None
-    page = read_transcript(call.tenant, conversation_id, since, query.PageSize, query.ContinuationToken)
-    return Answer(
-        200,
-        TranscriptResponse(
-            messages=[MessageView.of(message) for message in page.messages],
-            continuationToken=page.continuation_token,
-        ),
-    )
+    page = read_transcript(call.tenant, conversation_id, query.since_ms, query.page_size, query.token)
+    return Answer(200, views.transcript(page.messages, page.continuation_token))
 
 
 ANSWER = Documented(
     "One page of messages (the customer's and the representative's), oldest first in messageId order; "
     "`continuationToken` fetches the next (null on the last).",
-    TranscriptResponse,
+    "messaging.http.models.transcript:TranscriptResponse",
     {
         "messages": [
             {
@@ -51,7 +44,7 @@ ANSWER = Documented(
 )
 
 
-def _operation(base: str, operation_id: str, tag: str) -> Operation[None, TranscriptQuery]:
+def _operation(base: str, operation_id: str, tag: str) -> Operation[None, PageQuery]:
     return Operation(
         "GET",
         f"{base}/conversation/{{conversationId}}/messages",
@@ -63,7 +56,7 @@ def _operation(base: str, operation_id: str, tag: str) -> Operation[None, Transc
         problems=("invalid_continuation_token",),
         description="Readable while the conversation lives and after it ends, until it is purged "
         "(RetentionDays after it closed). A query, never a scan.",
-        query=TranscriptQuery,
+        query=Input("messaging.http.models.transcript:TranscriptQuery", read_transcript_query),
         path_parameters={"conversationId": CONVERSATION_ID},
     )
 

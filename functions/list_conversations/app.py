@@ -7,38 +7,19 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.domain.time import iso_time
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.lists import (
-    ConversationListItem,
-    ConversationListQuery,
-    ConversationListResponse,
-    epoch_ms,
-)
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
 from messaging.http.paths import CONSUMER
+from messaging.http.readers import PageQuery, read_list_query
 from messaging.observability import logger, metrics
 
 list_conversations = wiring.list_conversations()
 
 
-def list_live(call: Call[None, ConversationListQuery]) -> Answer:
+def list_live(call: Call[None, PageQuery]) -> Answer:
     query = call.query
-    since = epoch_ms(query.StartTimeStamp) if query.StartTimeStamp is not None else None
-    page = list_conversations.live(call.tenant, since, query.PageSize, query.ContinuationToken)
-    return Answer(
-        200,
-        ConversationListResponse(
-            conversations=[
-                ConversationListItem(
-                    conversationid=c.conversation_id,
-                    timestamp=iso_time(c.created_at_ms) or "",
-                    status=c.status.value,
-                )
-                for c in page.conversations
-            ],
-            continuationtoken=page.continuation_token,
-        ),
-    )
+    page = list_conversations.live(call.tenant, query.since_ms, query.page_size, query.token)
+    return Answer(200, views.conversation_list(page.conversations, page.continuation_token))
 
 
 endpoint = Endpoint(
@@ -52,7 +33,7 @@ endpoint = Endpoint(
         answers={
             200: Documented(
                 "One page, newest first; `continuationtoken` fetches the next (null on the last).",
-                ConversationListResponse,
+                "messaging.http.models.lists:ConversationListResponse",
                 {
                     "conversations": [
                         {
@@ -68,7 +49,7 @@ endpoint = Endpoint(
         problems=("invalid_continuation_token",),
         description="A query on an index, never a scan. The vendor asks callers not to poll this: the "
         "webhook is the way to hear of changes.",
-        query=ConversationListQuery,
+        query=Input("messaging.http.models.lists:ConversationListQuery", read_list_query),
     )
 )
 

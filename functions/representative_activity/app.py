@@ -8,33 +8,33 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
-from messaging.domain.activity import Role
 from messaging.domain.state_machine import Status
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.activities import ActivityAccepted, ActivityAnswer
-from messaging.http.models.conversation import CONVERSATION_ID, EventResponse
-from messaging.http.models.representative import RepresentativeActivity, RepresentativeEvent
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import REPRESENTATIVE
+from messaging.http.readers import ActivityRequest, read_representative_activity
 from messaging.observability import Metric, count, logger, metrics
 
 apply_event = wiring.apply_event()
 send_activity = wiring.send_activity()
 
 
-def send(call: Call[RepresentativeActivity, None]) -> Answer:
+def send(call: Call[ActivityRequest, None]) -> Answer:
     conversation_id = call.path["conversationId"]
-    activity = call.body.root.checked_for(conversation_id)
-    if isinstance(activity, RepresentativeEvent):
-        logger.append_keys(conversation_id=conversation_id, event=activity.name)
-        outcome = apply_event(call.tenant, conversation_id, activity.event, actor=activity.actor)
+    request = call.body.checked_for(conversation_id)
+    if request.event is not None:
+        logger.append_keys(conversation_id=conversation_id, event=request.event.value)
+        outcome = apply_event(call.tenant, conversation_id, request.event, actor=request.actor)
         if outcome.changed:
             count(Metric.CONVERSATION_EVENTS)
             count(Metric.CONVERSATIONS_CLOSED, outcome.status is Status.CLOSED)
-        return Answer(200, EventResponse.of(outcome))
-    logger.append_keys(conversation_id=conversation_id, activity=activity.type)
-    sent = send_activity(call.tenant, conversation_id, activity.as_domain(Role.REPRESENTATIVE))
+        return Answer(200, views.event_response(outcome))
+    logger.append_keys(conversation_id=conversation_id, activity=request.type)
+    assert request.activity is not None  # a message or typing
+    sent = send_activity(call.tenant, conversation_id, request.activity)
     count(Metric.ACTIVITIES)
-    return Answer(200, ActivityAccepted(messageId=str(sent.message_id)))
+    return Answer(200, views.activity_accepted(sent.message_id))
 
 
 endpoint = Endpoint(
@@ -51,7 +51,7 @@ endpoint = Endpoint(
                 "event: the conversation's new status, or its unchanged one for a retry (the same event with "
                 "the same result, e.g. accept by the same representative). message, typing: the activity's "
                 "messageId.",
-                ActivityAnswer,
+                "messaging.http.models.activities:ActivityAnswer",
                 {
                     "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
                     "status": "active",
@@ -74,7 +74,9 @@ endpoint = Endpoint(
         "invalid_transition. message (text ≤ 6,000 characters and/or attachments, ≤ 28 KB) and typing: "
         "delivered to the business's webhook, the message stored in the transcript; not in wrapup or closed "
         "(409 conversation_ended).",
-        body=RepresentativeActivity,
+        body=Input(
+            "messaging.http.models.representative:RepresentativeActivity", read_representative_activity
+        ),
         body_description="A Bot Framework-style activity.",
         body_example={"type": "event", "name": "accept", "from": {"id": "rep-7", "name": "Ana"}},
         path_parameters={"conversationId": CONVERSATION_ID},

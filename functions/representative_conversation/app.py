@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
+from messaging.http import views
 from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.conversation import CONVERSATION_ID
-from messaging.http.models.representative import RepresentativeConversationView
+from messaging.http.parameters import CONVERSATION_ID
 from messaging.http.paths import REPRESENTATIVE
 from messaging.observability import logger, metrics
 
@@ -20,7 +20,7 @@ def read_conversation(call: Call[None, None]) -> Answer:
     conversation_id = call.path["conversationId"]
     logger.append_keys(conversation_id=conversation_id)
     conversation = get_conversation(call.tenant, conversation_id)
-    return Answer(200, RepresentativeConversationView.of(conversation))
+    return Answer(200, views.representative_conversation_view(conversation))
 
 
 endpoint = Endpoint(
@@ -35,7 +35,7 @@ endpoint = Endpoint(
             200: Documented(
                 "The customer's names (the identified contact's win; preferredname is the display name), "
                 "only the context variables marked isDisplayable, the start message, the representative.",
-                RepresentativeConversationView,
+                "messaging.http.models.representative:RepresentativeConversationView",
                 {
                     "conversationId": "0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
                     "status": "open",

@@ -9,14 +9,10 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from messaging import wiring
 from messaging.domain.state_machine import Status
-from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Operation
-from messaging.http.models.representative import (
-    RepresentativeListItem,
-    RepresentativeListQuery,
-    RepresentativeListResponse,
-    listed,
-)
+from messaging.http import views
+from messaging.http.endpoint import Answer, Call, Documented, Endpoint, Input, Operation
 from messaging.http.paths import REPRESENTATIVE
+from messaging.http.readers import RepresentativeListQuery, read_representative_list_query
 from messaging.observability import logger, metrics
 
 list_conversations = wiring.list_conversations()
@@ -25,23 +21,9 @@ list_conversations = wiring.list_conversations()
 def list_work(call: Call[None, RepresentativeListQuery]) -> Answer:
     query = call.query
     page = list_conversations.for_representatives(
-        call.tenant, Status(query.status), query.representativeId, query.PageSize, query.ContinuationToken
+        call.tenant, Status(query.status), query.representative_id, query.page_size, query.token
     )
-    items = []
-    for conversation in page.conversations:
-        created, since = listed(conversation.created_at_ms, conversation.entered_at_ms)
-        items.append(
-            RepresentativeListItem(
-                conversationId=conversation.conversation_id,
-                status=conversation.status.value,
-                createdAt=created,
-                statusSince=since,
-                representativeId=conversation.representative_id,
-            )
-        )
-    return Answer(
-        200, RepresentativeListResponse(conversations=items, continuationToken=page.continuation_token)
-    )
+    return Answer(200, views.representative_list(page.conversations, page.continuation_token))
 
 
 endpoint = Endpoint(
@@ -56,7 +38,7 @@ endpoint = Endpoint(
             200: Documented(
                 "One page, longest in its status first; `continuationToken` fetches the next (null on the "
                 "last).",
-                RepresentativeListResponse,
+                "messaging.http.models.representative:RepresentativeListResponse",
                 {
                     "conversations": [
                         {
@@ -73,7 +55,9 @@ endpoint = Endpoint(
         },
         problems=("invalid_continuation_token",),
         description="status=open (the default) is the queue. A query on an index, never a scan.",
-        query=RepresentativeListQuery,
+        query=Input(
+            "messaging.http.models.representative:RepresentativeListQuery", read_representative_list_query
+        ),
     )
 )
 

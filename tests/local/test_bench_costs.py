@@ -49,7 +49,7 @@ from messaging.domain.conversation import Representative
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import Event, Status, transition
 from messaging.domain.tenant import Tenant
-from messaging.http.models.create import CreateConversationRequest
+from messaging.http.readers import read_create
 from messaging.store import activities, changes
 from messaging.store.activities import ActivityWrite
 from messaging.store.conversations import DynamoDBConversations
@@ -303,7 +303,9 @@ def test_the_floor_s_create_is_the_product_s(baseline: ModuleType, monkeypatch: 
     config = Settings.from_environment(os.environ)
     create = CreateConversation(store, ConversationIds(config.id_secret), config.timeouts)
     body = create_body("jdoe")
-    create(Tenant("acme"), CreateConversationRequest.model_validate(body).as_domain())
+    read = read_create(body)
+    assert read is not None
+    create(Tenant("acme"), read.request)
     monkeypatch.setattr(baseline, "client", floor)
     answer = baseline._create("acme", body)
     assert answer["statusCode"] == 201

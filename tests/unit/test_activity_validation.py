@@ -135,8 +135,8 @@ REJECTED = {
         },
         "channelData.customEventValue",
     ),
-    "unknown type": ({"type": "conversationUpdate"}, "body"),
-    "no type": ({"text": "hi"}, "body"),
+    "unknown type": ({"type": "conversationUpdate"}, "type"),
+    "no type": ({"text": "hi"}, "type"),
 }
 
 

@@ -271,6 +271,29 @@ def test_the_api_s_conversation_writers_take_the_optional_reserved_concurrency()
     )
 
 
+def test_snapstart_is_a_parameter_off_by_default_for_every_api_function_and_only_those() -> None:
+    parameter = TEMPLATE["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "Off"  # a string: YAML would read a bare Off as false
+    assert parameter["AllowedValues"] == ["Off", "PublishedVersions"]
+    on = {"Fn::Equals": [{"Ref": "SnapStart"}, "PublishedVersions"]}
+    assert TEMPLATE["Conditions"]["HasSnapStart"] == on
+    snapstart = {
+        name
+        for name, function in FUNCTIONS.items()
+        if function["Properties"].get("SnapStart")
+        == {"ApplyOn": {"Fn::If": ["HasSnapStart", "PublishedVersions", "None"]}}
+        # SnapStart applies to published versions only: the routes must call the alias, on or off.
+        and function["Properties"].get("AutoPublishAlias") == "live"
+    }
+    api = {
+        name
+        for name, function in FUNCTIONS.items()
+        if any(event["Type"] == "HttpApi" for event in function["Properties"]["Events"].values())
+    }
+    assert snapstart == api
+    assert not any("SnapStart" in FUNCTIONS[name]["Properties"] for name in FUNCTIONS.keys() - api)
+
+
 # checkov reads `checkov:skip=<ID>[,<ID>...][: reason]` in a resource's lines; `make checkov` fails on any
 # check that is neither met nor skipped there.
 CHECKOV_SKIP = re.compile(r"#\s*checkov:skip=(?P<ids>[A-Z][A-Z0-9_]*(?:,[A-Z][A-Z0-9_]*)*):(?P<reason>.*)$")

@@ -1,9 +1,14 @@
-"""Builds the use cases with their real DynamoDB stores: called once per Lambda environment, at init."""
+"""Builds the use cases with their real DynamoDB stores: called once per Lambda environment, at init.
+
+Every function builds its use case here, so importing this module also registers the SnapStart hooks
+(messaging.snapstart): Lambda runs only the hooks of modules the handler imported.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from messaging import snapstart  # noqa: F401 - registers the after-restore hook
 from messaging.config import settings
 from messaging.domain.ids import ConversationIds
 from messaging.store.client import dynamodb_client

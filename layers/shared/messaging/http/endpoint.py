@@ -3,10 +3,21 @@
 Why not Powertools' APIGatewayHttpResolver (which this replaced): API Gateway has already routed the request
 to the function, so a router has nothing left to choose, and the resolver's import (event-handler data
 classes, its OpenAPI modules, asyncio) was ~45 ms of every cold start here, a third of the budget. What we now
-do by hand, in this module: pick the operation by the event's routeKey, validate the path, query and body
-with the operation's pydantic models (compiled validators, strict JSON first), call the handler, and turn
-the answer or any error into the proxy result. The OpenAPI document is still generated from these same
-declarations and models (local/openapi.py), so the spec cannot drift from what is enforced.
+do by hand, in this module: pick the operation by the event's routeKey, validate the path, query and body,
+call the handler, and turn the answer or any error into the proxy result.
+
+Why pydantic is not imported on the way of a valid request: its import alone costs about a third of the boto3
+floor's cold start (bench: `python -m bench.cold`), more than the whole budget. So each request part is
+declared twice over, on purpose, from one set of rules:
+- its pydantic model (messaging.http.models), named by an import path: the OpenAPI document is generated
+  from it (local/openapi.py), and it explains a request that breaks a rule (the 400's field errors are
+  pydantic's, as before);
+- its reader (messaging.http.readers), plain Python calling the same rule functions (messaging.http.checks):
+  it turns a valid document into what the handler takes, and answers None for anything else, whereupon the
+  model is imported and validates. A reader may refuse more than its model (the model then accepts, and the
+  reader reads the model's own dump); it must never accept what its model refuses, and a property test holds
+  each reader to its model (tests/unit/test_readers.py).
+Answers are plain documents (messaging.http.views), written by messaging.http.wire as pydantic wrote them.
 
 A Powertools resolver also keeps the current event on its class (`BaseRouter.current_event`); here the
 request travels as an argument, so nothing request-specific lives on a module or a class.
@@ -14,14 +25,14 @@ request travels as an argument, so nothing request-specific lives on a module or
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from pydantic import BaseModel, RootModel, ValidationError
-
 from messaging.domain.tenant import Tenant
 from messaging.http import body as request_body
+from messaging.http import wire
 from messaging.http.claims import caller
 from messaging.http.errors import answer_for_error, validation_problem
 from messaging.http.problem import problem_answer
@@ -29,8 +40,56 @@ from messaging.http.problem import problem_answer
 JSON = "application/json"
 
 
+def model_class(path: str) -> type[Any]:
+    """The pydantic model named "package.module:Class" (imported on the first call)."""
+    module, _, name = path.partition(":")
+    model: type[Any] = getattr(importlib.import_module(module), name)
+    return model
+
+
 @dataclass(frozen=True, slots=True)
-class Call[B: BaseModel | None, Q: BaseModel | None]:
+class Input[T]:
+    """A request part (the body, the query): its model, by import path, and its reader (module docstring)."""
+
+    model: str
+    read: Callable[[Any], T | None]
+
+    def __call__(self, document: Any) -> T:
+        request = self.read(document)
+        return request if request is not None else self._explained(document)
+
+    def _explained(self, document: Any) -> T:
+        from pydantic import RootModel, ValidationError  # noqa: PLC0415 - only for what the reader refused
+
+        model = model_class(self.model)
+        try:
+            validated = model.model_validate(document)
+        except ValidationError as error:
+            # A discriminated union's errors start with the member's tag (an activity's `type`).
+            tag = (
+                str(document.get("type"))
+                if issubclass(model, RootModel) and isinstance(document, dict)
+                else None
+            )
+            raise RequestInvalid(error.errors(include_url=False, include_input=False), tag) from None
+        request = self.read(validated.model_dump(by_alias=True, exclude_unset=True))
+        if request is None:
+            raise AssertionError(f"the reader of {self.model} refuses what the model accepts")
+        return request
+
+
+class RequestInvalid(Exception):
+    """A request part broke its model's rules: pydantic's error details, and the union member's tag pydantic
+    put first in each error's location (an activity's `type`), which names no field of the request."""
+
+    def __init__(self, details: list[Any], tag: str | None) -> None:
+        super().__init__(f"{len(details)} validation errors")
+        self.details = details
+        self.tag = tag
+
+
+@dataclass(frozen=True, slots=True)
+class Call[B, Q]:
     """What a handler receives: the caller's tenant and the request's validated parts."""
 
     tenant: Tenant
@@ -42,18 +101,22 @@ class Call[B: BaseModel | None, Q: BaseModel | None]:
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    body: BaseModel | None = None
+    body: Any = None  # a JSON document (messaging.http.views), or None for no body
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Documented:
-    """A success answer, for the OpenAPI document."""
+    """A success answer, for the OpenAPI document: `model` is its response model's import path."""
 
     description: str
-    model: type[BaseModel] | None = None
+    model: str | None = None
     example: Any = None
     links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def model_class(self) -> type[Any] | None:
+        return None if self.model is None else model_class(self.model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +129,7 @@ class PathParameter:
 
 
 @dataclass(frozen=True)
-class Operation[B: BaseModel | None, Q: BaseModel | None]:
+class Operation[B, Q]:
     """One route of the API: the template's `Method` + `Path`, its models, answers and handler."""
 
     method: str
@@ -78,11 +141,20 @@ class Operation[B: BaseModel | None, Q: BaseModel | None]:
     answers: Mapping[int, Documented]
     problems: tuple[str, ...]  # the problem codes it can answer, beyond those every operation can
     description: str = ""
-    body: type[B] | None = None
+    body: Input[B] | None = None
     body_description: str = ""
     body_example: Any = None
-    query: type[Q] | None = None
+    query: Input[Q] | None = None
     path_parameters: Mapping[str, PathParameter] = field(default_factory=dict)
+
+    @property
+    def body_model(self) -> type[Any] | None:
+        """The body's pydantic model (for the OpenAPI document)."""
+        return None if self.body is None else model_class(self.body.model)
+
+    @property
+    def query_model(self) -> type[Any] | None:
+        return None if self.query is None else model_class(self.query.model)
 
     @property
     def route_key(self) -> str:
@@ -116,38 +188,16 @@ class Operation[B: BaseModel | None, Q: BaseModel | None]:
         return {name: spec.parse(str(given.get(name, ""))) for name, spec in self.path_parameters.items()}
 
     def _query(self, event: Mapping[str, Any]) -> Q:
-        # Q is None exactly when no query model is declared. API Gateway joins a repeated parameter's values
-        # with commas.
-        parameters = event.get("queryStringParameters") or {}
-        return cast("Q", None if self.query is None else _model(self.query).model_validate(parameters))
+        # Q is None exactly when no query is declared. API Gateway joins a repeated parameter's values with
+        # commas.
+        if self.query is None:
+            return cast("Q", None)
+        return self.query(event.get("queryStringParameters") or {})
 
     def _body(self, event: Mapping[str, Any]) -> B:
-        if self.body is None:  # B is None exactly when no body model is declared
+        if self.body is None:  # B is None exactly when no body is declared
             return cast("B", None)
-        document = request_body.json_document(event)
-        try:
-            return cast("B", _model(self.body).model_validate(document))
-        except ValidationError as error:
-            raise BodyInvalid(error, _union_tag(self.body, document)) from None
-
-
-class BodyInvalid(Exception):
-    """The body broke its model's rules; `tag` is the union member's tag pydantic put first in each error's
-    location (an activity's `type`), which names no field of the request."""
-
-    def __init__(self, error: ValidationError, tag: str | None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.tag = tag
-
-
-def _union_tag(model: type[Any], document: Any) -> str | None:
-    discriminated = issubclass(model, RootModel) and isinstance(document, dict)
-    return str(document.get("type")) if discriminated else None
-
-
-def _model(declared: type[Any]) -> type[BaseModel]:
-    return cast("type[BaseModel]", declared)
+        return self.body(request_body.json_document(event))
 
 
 def _proxy(answer: Answer) -> dict[str, Any]:
@@ -155,7 +205,7 @@ def _proxy(answer: Answer) -> dict[str, Any]:
     result: dict[str, Any] = {"statusCode": answer.status, "isBase64Encoded": False}
     if answer.body is not None:
         headers.setdefault("Content-Type", JSON)
-        result["body"] = answer.body.model_dump_json()
+        result["body"] = wire.dumps(answer.body)
     result["headers"] = headers
     return result
 
@@ -179,12 +229,8 @@ class Endpoint:
             operation = self.operations[0]
         try:
             return operation.answer(event)
-        except ValidationError as error:
-            return validation_problem(error.errors(include_url=False, include_input=False))
-        except BodyInvalid as invalid:
-            return validation_problem(
-                invalid.error.errors(include_url=False, include_input=False), invalid.tag
-            )
+        except RequestInvalid as invalid:
+            return validation_problem(invalid.details, invalid.tag)
         except Exception as error:  # every error becomes a problem answer (messaging.http.errors)
             return answer_for_error(error)
 

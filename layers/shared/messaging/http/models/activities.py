@@ -4,44 +4,19 @@ endOfConversation. Extra Bot Framework fields (timestamp, locale, recipient…) 
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from messaging.domain.activity import Activity, Attachment, Kind, Role, Sender
-from messaging.domain.conversation import ContextVariable
-from messaging.domain.errors import InvalidRequest
+from messaging.http import checks
 from messaging.http.models.conversation import EventResponse
 from messaging.http.models.create import ContextEntry
 from messaging.http.models.fields import ContextKey, Encodable
-from messaging.limits import (
-    ACTIVITY_FIELD_MAX,
-    ACTIVITY_MAX_BYTES,
-    MAX_CONTEXT_ENTRIES,
-    MESSAGE_TEXT_MAX,
-)
-
-# One pattern, stated in the schema and enforced as written: an https URL with a host name or IPv4 address
-# (no user info, no IPv6 literal; no space or control character: a class of its own, as `\s` differs
-# between Python's and JSON Schema's regular expressions), or a data: URL with well-formed, padded base64.
-CONTENT_URL_PATTERN = (
-    r"^(https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f-\x9f]*)?"
-    r"|data:[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:;[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+)*;base64,"
-    r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$"
-)
-_CONTENT_URL = re.compile(CONTENT_URL_PATTERN)
-
-
-def _content_url(url: str) -> str:
-    if _CONTENT_URL.fullmatch(url) is None:
-        raise ValueError("must be an https URL with a host, or a data: URL with well-formed base64")
-    return url
-
+from messaging.limits import ACTIVITY_FIELD_MAX, MAX_CONTEXT_ENTRIES, MESSAGE_TEXT_MAX
 
 Field256 = Annotated[str, Field(max_length=ACTIVITY_FIELD_MAX), Encodable]
 ContentUrl = Annotated[
-    str, Field(json_schema_extra={"pattern": CONTENT_URL_PATTERN}), AfterValidator(_content_url)
+    str, Field(json_schema_extra={"pattern": checks.CONTENT_URL_PATTERN}), AfterValidator(checks.content_url)
 ]
 
 
@@ -80,29 +55,6 @@ class Addressed(_BotFramework):
         str | None, Field(max_length=200, description="The channel the activity came from; stored with it.")
     ] = None
 
-    def checked_for(self, conversation_id: str) -> Self:
-        """The activity, once it is known to be addressed to the path's conversation."""
-        addressed = self.conversation.id if self.conversation else None
-        if addressed is not None and addressed.lower() != conversation_id:
-            raise InvalidRequest(
-                "conversation_mismatch",
-                "conversation.id must equal the conversationId in the path",
-                ("conversation.id",),
-            )
-        return self
-
-
-def _within_activity_size(data: Any) -> Any:
-    if isinstance(data, dict):
-        size = len(
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        )
-        if size > ACTIVITY_MAX_BYTES:
-            raise ValueError(
-                f"a message activity must be at most {ACTIVITY_MAX_BYTES} bytes (28 KB); it is {size}"
-            )
-    return data
-
 
 class MessageActivity(Addressed):
     # The schema states the validator's rule too: a non-empty text, or at least one attachment.
@@ -130,7 +82,7 @@ class MessageActivity(Addressed):
     @model_validator(mode="before")
     @classmethod
     def _size(cls, data: Any) -> Any:
-        return _within_activity_size(data)
+        return checks.within_activity_size(data)
 
     @model_validator(mode="after")
     def _says_something(self) -> Self:
@@ -138,25 +90,10 @@ class MessageActivity(Addressed):
             raise ValueError("a message needs text or attachments")
         return self
 
-    def as_domain(self, role: Role) -> Activity:
-        sender = self.from_ or SenderModel()
-        return Activity(
-            Kind.MESSAGE,
-            Sender(role, sender.id, sender.name),
-            text=self.text or None,
-            attachments=tuple(
-                Attachment(a.contentType, a.contentUrl, a.name) for a in (self.attachments or [])
-            ),
-        )
-
 
 class TypingActivity(Addressed):
     type: Literal["typing"]
     from_: Annotated[SenderModel | None, Field(alias="from", description="Who is typing.")] = None
-
-    def as_domain(self, role: Role) -> Activity:
-        sender = self.from_ or SenderModel()
-        return Activity(Kind.TYPING, Sender(role, sender.id, sender.name))
 
 
 def _custom_event_value(text: str) -> str:
@@ -195,17 +132,6 @@ class EventActivity(Addressed):
         None
     )
     from_: Annotated[SenderModel | None, Field(alias="from", description="Who sends it.")] = None
-
-    def as_domain(self, role: Role) -> Activity:
-        value = self.channelData.customEventValue if self.channelData else None
-        entries = CustomEventValue.model_validate(json.loads(value)).root if value else {}
-        sender = self.from_ or SenderModel()
-        return Activity(
-            Kind.EVENT,
-            Sender(role, sender.id, sender.name),
-            event_name=self.name,
-            context={k: ContextVariable(e.value, e.isDisplayable) for k, e in entries.items()},
-        )
 
 
 class EndOfConversationActivity(Addressed):

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from messaging.domain.channel import Channel
 from messaging.http.models.fields import Encodable, Strict
 
 
@@ -35,7 +34,3 @@ class ChannelResponse(BaseModel):
             exclude_if=lambda value: value is None,
         ),
     ] = None
-
-    @classmethod
-    def of(cls, channel: Channel, *, with_secret: bool) -> ChannelResponse:
-        return cls(webhookUrl=channel.webhook_url, signingSecret=channel.secret if with_secret else None)

@@ -1,39 +1,10 @@
-"""The conversation endpoints' shared models: the path's id, the consumer's activity, the views and the
-answer to an event."""
+"""The conversation endpoints' shared models: the views of a conversation and the answer to an event."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
-
-from messaging.domain.conversation import Conversation, ConversationState
-from messaging.domain.errors import InvalidRequest
-from messaging.domain.ids import is_conversation_id
-from messaging.domain.state_machine import HOLDS_CUSTOMER, Status
-from messaging.domain.time import iso_time
-from messaging.http.endpoint import PathParameter
-from messaging.http.models.fields import CONVERSATION_ID_PATTERN
-from messaging.usecases.events import EventOutcome
-
-
-def checked_conversation_id(conversation_id: str) -> str:
-    normalized = conversation_id.lower()
-    if not is_conversation_id(normalized):
-        raise InvalidRequest(
-            "malformed_conversation_id", "conversationId must be a UUID (8-4-4-4-12 hex)", ("conversationId",)
-        )
-    return normalized
-
-
-CONVERSATION_ID = PathParameter(
-    description="The conversation's id: a UUID (lower case as returned; upper case accepted).",
-    schema={"type": "string", "pattern": CONVERSATION_ID_PATTERN},
-    parse=checked_conversation_id,
-    example="0b8f3a52-1c2d-8e4f-9a6b-7c8d9e0f1a2b",
-    problems=("malformed_conversation_id", "conversation_not_found"),
-)
-
 
 StatusName = Literal["open", "active", "waiting", "wrapup", "closed"]
 CloseReasonName = Literal["customer", "timeout", "representative"]
@@ -66,37 +37,6 @@ class EventResponse(BaseModel):
     ] = None
     closeReason: Annotated[CloseReasonName | None, Field(exclude_if=lambda v: v is None)] = None
 
-    @classmethod
-    def of(cls, outcome: EventOutcome) -> EventResponse:
-        rep = outcome.representative
-        return cls(
-            conversationId=outcome.conversation_id,
-            status=outcome.status.value,
-            isActive=outcome.status in HOLDS_CUSTOMER,
-            messageId=str(outcome.message_id),
-            representative=RepresentativeView(id=rep.id, name=rep.name) if rep else None,
-            endedBy=outcome.ended_by.value if outcome.ended_by else None,
-            closedAt=iso_time(outcome.closed_at_ms),
-            closeReason=outcome.close_reason.value if outcome.close_reason else None,
-        )
-
-
-def state_fields(state: ConversationState) -> dict[str, Any]:
-    """The fields every view of a conversation shares, from its state as seen now."""
-    rep = state.representative
-    return {
-        "conversationId": state.conversation_id,
-        "status": state.status.value,
-        "isActive": state.status in HOLDS_CUSTOMER,
-        "representative": RepresentativeView(id=rep.id, name=rep.name) if rep else None,
-        "createdAt": iso_time(state.created_at_ms) or "",
-        "expiresAt": iso_time(state.expires_at_ms) if state.status is not Status.CLOSED else None,
-        "endedAt": iso_time(state.ended_at_ms),
-        "endedBy": state.ended_by.value if state.ended_by else None,
-        "closedAt": iso_time(state.closed_at_ms),
-        "closeReason": state.close_reason.value if state.close_reason else None,
-    }
-
 
 class ConversationView(BaseModel):
     conversationId: str
@@ -116,17 +56,3 @@ class ConversationView(BaseModel):
     closedAt: str | None
     closeReason: CloseReasonName | None
     conversationcontext: dict[str, dict[str, Any]]
-
-    @classmethod
-    def of(cls, conversation: Conversation) -> ConversationView:
-        """From a conversation as seen now (past its deadline already shown timed out)."""
-        details = conversation.details
-        return cls(
-            **state_fields(conversation.state),
-            customerid=details.customer.customerid,
-            contactId=details.contact_id,
-            contactMatch=details.contact_match.value,
-            conversationcontext={
-                k: {"value": v.value, "isDisplayable": v.is_displayable} for k, v in details.context.items()
-            },
-        )

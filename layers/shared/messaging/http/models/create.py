@@ -6,13 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from messaging.domain.conversation import (
-    ContextVariable,
-    ConversationRequest,
-    CreateOutcome,
-    CustomerDetails,
-    StartMessage,
-)
+from messaging.http import checks
 from messaging.http.models.fields import (
     ContextKey,
     ContextValueField,
@@ -25,13 +19,6 @@ from messaging.http.models.fields import (
 )
 from messaging.limits import MAX_CONTEXT_ENTRIES, START_MESSAGE_MAX_BYTES
 
-
-def _start_message_size(text: str) -> str:
-    if len(text.encode("utf-8")) > START_MESSAGE_MAX_BYTES:
-        raise ValueError(f"must be at most {START_MESSAGE_MAX_BYTES} bytes (27 KB) in UTF-8")
-    return text
-
-
 MessageText = Annotated[
     str,
     Field(
@@ -40,7 +27,7 @@ MessageText = Annotated[
         json_schema_extra={"x-maxBytes": START_MESSAGE_MAX_BYTES},
     ),
     Encodable,
-    AfterValidator(_start_message_size),
+    AfterValidator(checks.start_message_size),
 ]
 
 
@@ -108,19 +95,6 @@ class CreateConversationRequest(Strict):
         ),
     ] = None
 
-    def as_domain(self) -> ConversationRequest:
-        customer = self.customercontext or CustomerContext()
-        start = self.startmessage
-        return ConversationRequest(
-            customer=CustomerDetails(**customer.model_dump()),
-            context={
-                key: ContextVariable(value=entry.value, is_displayable=entry.isDisplayable)
-                for key, entry in (self.conversationcontext or {}).items()
-            },
-            start_message=StartMessage(start.message, start.displayname) if start else None,
-            skip_deflection_bot=self.skipdeflectionbot,
-        )
-
 
 class CreateConversationResponse(BaseModel):
     conversationId: Annotated[str, Field(description="The conversation's id (a UUID).")]
@@ -132,7 +106,3 @@ class CreateConversationResponse(BaseModel):
             exclude_if=lambda value: value is None,
         ),
     ] = None
-
-    @classmethod
-    def of(cls, outcome: CreateOutcome) -> CreateConversationResponse:
-        return cls(conversationId=outcome.conversation_id, isNew=outcome.is_new, messageId=outcome.message_id)

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-# RFC 3339 date-time: what the OpenAPI format means, and all this parameter accepts.
-_DATE_TIME = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-_DATE_TIME_PATTERN = re.compile(_DATE_TIME)
+from messaging.http import checks
+from messaging.limits import LIST_PAGE_MAX
 
-PageSizeField = Annotated[int, Field(ge=1, le=250, description="1–250 conversations per page (default 50).")]
 # A continuation token is valid only as the API issued it, for the same query and tenant (it is signed): a
 # rule JSON Schema cannot state, so the schema marks it for tools (a fuzzer must not invent one).
 ISSUED_BY_THE_API = {"x-issuedByApi": True}
 
-
-def _date_time(text: str) -> str:
-    if _DATE_TIME_PATTERN.fullmatch(text) is None:
-        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-11-18T11:06:40Z")
-    try:
-        datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be a real date and time (RFC 3339)") from None
-    return text
-
-
-def epoch_ms(date_time: str) -> int:
-    moment = datetime.fromisoformat(date_time.upper().replace("Z", "+00:00"))
-    return int(moment.astimezone(UTC).timestamp() * 1000)
-
+PageSizeField = Annotated[
+    int, Field(ge=1, le=LIST_PAGE_MAX, description="1–250 conversations per page (default 50).")
+]
 
 DateTime = Annotated[
     str,
-    Field(json_schema_extra={"format": "date-time", "pattern": _DATE_TIME}),
-    AfterValidator(_date_time),
+    Field(json_schema_extra={"format": "date-time", "pattern": checks.DATE_TIME}),
+    AfterValidator(checks.date_time),
 ]
 
 

@@ -7,11 +7,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from messaging.domain.conversation import Conversation, Representative
-from messaging.domain.state_machine import Event
-from messaging.domain.time import iso_time
 from messaging.http.models.activities import Addressed, MessageActivity, TypingActivity
-from messaging.http.models.conversation import StatusName, state_fields
+from messaging.http.models.conversation import StatusName
 from messaging.http.models.fields import Encodable, NonEmptyName
 from messaging.http.models.lists import ISSUED_BY_THE_API, PageSizeField
 
@@ -51,15 +48,6 @@ class RepresentativeEvent(Addressed):
         if self.name == "accept" and (self.from_ is None or self.from_.id is None):
             raise ValueError("accept must name the representative: from.id is required")
         return self
-
-    @property
-    def event(self) -> Event:
-        return Event(self.name)
-
-    @property
-    def actor(self) -> Representative | None:
-        sender = self.from_
-        return Representative(sender.id, sender.name) if sender is not None and sender.id else None
 
 
 class RepresentativeActivity(
@@ -101,35 +89,6 @@ class RepresentativeConversationView(BaseModel):
     ]
     startMessage: StartMessageView | None
 
-    @classmethod
-    def of(cls, conversation: Conversation) -> RepresentativeConversationView:
-        details = conversation.details
-        customer = details.customer
-        full_name = " ".join(part for part in (customer.firstname, customer.lastname) if part) or None
-        start = details.start_message
-        return cls(
-            **state_fields(conversation.state),
-            customer=CustomerView(
-                displayName=customer.preferredname or full_name,
-                firstname=customer.firstname,
-                lastname=customer.lastname,
-                preferredname=customer.preferredname,
-            ),
-            contactId=details.contact_id,
-            conversationcontext={
-                name: variable.value for name, variable in details.context.items() if variable.is_displayable
-            },
-            startMessage=(
-                StartMessageView(
-                    messageId=details.start_message_id or "",
-                    message=start.message,
-                    displayname=start.displayname,
-                )
-                if start is not None
-                else None
-            ),
-        )
-
 
 class RepresentativeListQuery(BaseModel):
     # An unknown query parameter is a 400 naming it, as an unknown body field is.
@@ -164,7 +123,3 @@ class RepresentativeListItem(BaseModel):
 class RepresentativeListResponse(BaseModel):
     conversations: list[RepresentativeListItem]
     continuationToken: Annotated[str | None, Field(description="null on the last page.")]
-
-
-def listed(created_at_ms: int, entered_at_ms: int) -> tuple[str, str]:
-    return iso_time(created_at_ms) or "", iso_time(entered_at_ms) or ""

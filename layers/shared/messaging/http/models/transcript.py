@@ -6,9 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from messaging.domain.activity import StoredMessage
-from messaging.domain.conversation import ContextVariable
-from messaging.domain.time import iso_time
 from messaging.http.models.lists import ISSUED_BY_THE_API, DateTime
 from messaging.limits import TRANSCRIPT_PAGE_MAX
 
@@ -58,22 +55,6 @@ class MessageView(BaseModel):
     text: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
     attachments: Annotated[list[AttachmentView] | None, Field(exclude_if=lambda v: v is None)] = None
 
-    @classmethod
-    def of(cls, message: StoredMessage) -> MessageView:
-        sender = message.sender
-        return cls(
-            id=str(message.message_id),
-            messageId=str(message.message_id),
-            timestamp=iso_time(message.message_id) or "",
-            **{"from": SenderView(id=sender.id, name=sender.name, role=sender.role.value)},
-            text=message.text,
-            attachments=[
-                AttachmentView(contentType=a.content_type, contentUrl=a.content_url, name=a.name)
-                for a in message.attachments
-            ]
-            or None,
-        )
-
 
 class TranscriptResponse(BaseModel):
     messages: list[MessageView]
@@ -88,11 +69,3 @@ class ContextItem(BaseModel):
 
 class ContextResponse(BaseModel):
     context: list[ContextItem]
-
-    @classmethod
-    def of(cls, context: dict[str, ContextVariable]) -> ContextResponse:
-        return cls(
-            context=[
-                ContextItem(name=k, value=v.value, isDisplayable=v.is_displayable) for k, v in context.items()
-            ]
-        )
