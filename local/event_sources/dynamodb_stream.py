@@ -147,11 +147,19 @@ class DynamoDBStreamSource:
         try:
             page = self._streams.get_records(ShardIterator=shard.iterator or "", Limit=1000)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("ExpiredIteratorException",):
-                raise
-            # Lambda's iterators never expire unused for 15 minutes; ours can, while a function runs long.
-            shard.iterator = self._iterator(shard.shard_id, shard.start, shard.last_sequence)
-            return
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ExpiredIteratorException":
+                # Lambda's iterators never expire unused for 15 minutes; ours can, while a function runs long.
+                shard.iterator = self._iterator(shard.shard_id, shard.start, shard.last_sequence)
+                return
+            if code == "TrimmedDataAccessException" and shard.last_sequence is None:
+                # DynamoDB Local numbers stream records across all its tables: when another table is written
+                # first, a shard's first record comes after the position of an iterator taken while it was
+                # empty, and reading there fails as "trimmed", for good. Every record the shard holds came
+                # after that position (real DynamoDB: the oldest left), so read on from its oldest one.
+                shard.iterator = self._iterator(shard.shard_id, "TRIM_HORIZON", None)
+                return
+            raise
         arrived = self._clock()
         for raw in page.get("Records", []):
             record = lambda_record(dict(raw), self.stream_arn)
