@@ -1,7 +1,8 @@
 """The local queue engine: moto's SQS (PyPI `moto[server]`), in a child process, one request at a time.
 
 Deployed, the webhook queue is Amazon SQS (FIFO). Locally it is moto's SQS implementation, which keeps FIFO
-message groups, visibility timeouts, receive counts and the redrive policy to a dead-letter queue. moto is not
+message groups, visibility timeouts, receive counts and the redrive policy to a dead-letter queue (with one
+fix: a group's order when several of its messages become visible at once, see _keep_fifo_order). moto is not
 safe for concurrent requests (measured here for DynamoDB; its SQS receive scans without a lock), so every
 request goes through one lock: requests queue up, and no long polling is used (the local poller asks again
 after a short pause instead). Started and stopped by PID, like DynamoDB Local.
@@ -137,6 +138,24 @@ def _serialized(app: Any) -> Any:
     return serve
 
 
+def _keep_fifo_order() -> None:
+    """moto (5.2) keeps a received message "pending" until a receive walks past it visible again and holds its
+    message group back meanwhile. When several messages of a group become visible together (the backoff of a
+    failed batch ends), a receive walks past the first ones while later ones still count as pending, skips
+    them, and returns the last one first: out of order. SQS holds a group back only while one of its messages
+    is in flight (received, not yet visible again), so before each receive, visible ones stop counting."""
+    from moto.sqs.models import SQSBackend  # noqa: PLC0415 - the child process's own
+
+    receive = SQSBackend.receive_message
+
+    def receive_in_order(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        pending = self.get_queue(queue_name).pending_messages
+        pending.difference_update([message for message in pending if message.visible])
+        return receive(self, queue_name, *args, **kwargs)
+
+    setattr(SQSBackend, "receive_message", receive_in_order)  # noqa: B010 - patching the child's own class
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto's SQS, one request at a time (local runs only).")
     parser.add_argument("--port", type=int, required=True)
@@ -145,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     from moto.moto_server.werkzeug_app import create_backend_app  # noqa: PLC0415 - the child process's own
     from werkzeug.serving import run_simple  # noqa: PLC0415
 
+    _keep_fifo_order()
     app = create_backend_app("sqs")
     run_simple(args.host, args.port, _serialized(app), threaded=True)
 

@@ -1,16 +1,71 @@
-"""Integration tests: DynamoDB Local (AWS's engine), where conditions and transactions behave for real."""
+"""Integration tests: DynamoDB Local (AWS's engine), where conditions and transactions behave for real; the
+webhook tests add the local queue engine (moto's SQS in a child process, as `make dev` runs it)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import environment, table_environment
+from local.queues import create_queues
+from local.sqs_local import SqsLocal, sqs_client
+from tests.harness import TEMPLATE, environment, table_environment
+from tests.integration.webhooks import Queues
 
 
 @pytest.fixture
 def local_env(dynamodb_endpoint: str, local_tables: dict[str, str]) -> Iterator[dict[str, str]]:
     """Product environment pointing at fresh tables on DynamoDB Local."""
     with environment({**table_environment(local_tables), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}):
+        yield local_tables
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint() -> Iterator[str]:
+    """One local queue engine for the session, started and stopped by PID."""
+    with SqsLocal() as engine:
+        yield engine.endpoint
+
+
+@pytest.fixture
+def max_receives() -> str:
+    """WebhookMaxReceives for the test's queue (the template's default); a test may parametrize it."""
+    return str(TEMPLATE["Parameters"]["WebhookMaxReceives"]["Default"])
+
+
+@pytest.fixture
+def webhook_queues(sqs_endpoint: str, max_receives: str) -> Iterator[Queues]:
+    """The template's queues for one test (its redrive policy with `max_receives`), under a unique prefix."""
+    client = sqs_client(sqs_endpoint)
+    urls = create_queues(
+        client,
+        TEMPLATE,
+        prefix=f"q{uuid.uuid4().hex[:10]}-",
+        parameter_overrides={"WebhookMaxReceives": max_receives},
+    )
+    yield Queues(sqs_endpoint, urls["WebhookQueue"], urls["WebhookDeadLetterQueue"])
+    for url in urls.values():
+        client.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
+def webhook_env(
+    dynamodb_endpoint: str, local_tables: dict[str, str], webhook_queues: Queues
+) -> Iterator[dict[str, str]]:
+    """The functions' environment as `make dev` sets it: fresh tables and queues, webhooks to 127.0.0.1
+    allowed, and a 1 s retry base (WebhookRetryBaseSeconds) so that backoffs last seconds, not minutes."""
+    queue_urls = {
+        "WebhookQueue": webhook_queues.url,
+        "WebhookDeadLetterQueue": webhook_queues.dead_letter_url,
+    }
+    variables = table_environment(
+        local_tables,
+        queue_urls,
+        WEBHOOK_RETRY_BASE_SECONDS="1",
+        LOCAL_WEBHOOKS_ALLOWED="true",
+        AWS_ENDPOINT_URL_DYNAMODB=dynamodb_endpoint,
+        AWS_ENDPOINT_URL_SQS=webhook_queues.endpoint,
+    )
+    with environment(variables):
         yield local_tables

@@ -3,6 +3,7 @@ filtered, in batches, in order, retried from the first failed record, given up t
 destination."""
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.dev_server import DevServer
-from local.dynamodb_local import DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal, dynamodb_streams_client
+from local.event_sources.definitions import StreamDefinition
+from local.event_sources.dynamodb_stream import DynamoDBStreamSource
+from local.event_sources.on_failure import OnFailureDestination
 from local.tables import create_tables
 from local.template import load_template
 from tests.local.event_source_app import STREAM_TEMPLATE, eventually, logged, write_app
@@ -157,3 +161,38 @@ def test_from_trim_horizon_the_first_record_arrives_even_after_writes_to_other_t
         assert stream.batches(1) == [["t1", "t2", "t3"]]
     for table in (tables["Table"], other):
         dynamodb.delete_table(TableName=table)
+
+
+@pytest.mark.parametrize("position", ["TRIM_HORIZON", "LATEST"])
+def test_a_shard_whose_first_record_follows_another_table_s_write_is_read(
+    dynamodb_local: DynamoDBLocal,
+    dynamodb: "DynamoDBClient",
+    tmp_path: Path,
+    table_prefix: str,
+    position: str,
+) -> None:
+    # Given a source on an empty table's stream, polled once (DynamoDB Local numbers records across tables)
+    template = load_template(write_app(tmp_path / "app", STREAM_TEMPLATE))
+    table = create_tables(dynamodb, template, table_prefix)["Table"]
+    other = create_tables(dynamodb, template, table_prefix + "other-")["Table"]
+    definition = StreamDefinition("ConsumerFunction", "Changes", "Table", position)
+    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    destination = OnFailureDestination("ConsumerFunction", None, None, tmp_path)
+    source = DynamoDBStreamSource(
+        definition,
+        dynamodb_streams_client(dynamodb_local.endpoint),
+        stream_arn,
+        destination,
+        poll_interval=0.05,
+    )
+    source.start()
+    stop = threading.Event()
+    assert source.next_batch(stop) is None
+    # When another table is written before this one gets its first record
+    dynamodb.put_item(TableName=other, Item={"pk": {"S": "elsewhere"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "first"}})
+    # Then the record arrives (DynamoDB Local calls the first read "trimmed"; the source reads on)
+    batch = eventually(lambda: source.next_batch(stop), "a batch")
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in batch.event["Records"]] == ["first"]
+    for name in (table, other):
+        dynamodb.delete_table(TableName=name)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-_SEND_BATCH = 10  # SendMessageBatch's most
+_SEND_BATCH = 10  # the most entries of SendMessageBatch (and of every SQS batch call)
 
 
 def outgoing_of(new_image: Mapping[str, Any]) -> Outgoing | None:
@@ -112,11 +112,15 @@ class SqsWebhookQueue:
             failed += [start + int(entry["Id"]) for entry in answer.get("Failed", [])]
         return sorted(failed)
 
-    def defer(self, receipt_handle: str, seconds: int) -> None:
-        """Keeps a message out of sight for `seconds`: the exponential backoff of a failed delivery."""
-        self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
-        )
+    def defer(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Keeps messages out of sight for `seconds`: the exponential backoff of a failed delivery. One that
+        cannot be deferred comes back when the queue's visibility timeout ends instead."""
+        for start in range(0, len(receipt_handles), _SEND_BATCH):
+            entries: Any = [
+                {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                for index, handle in enumerate(receipt_handles[start : start + _SEND_BATCH])
+            ]
+            self._client.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
 
 
 class DynamoDBDeliverySources:

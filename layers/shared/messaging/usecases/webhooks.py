@@ -33,7 +33,7 @@ _MAX_PARALLEL_CONVERSATIONS = 10  # an SQS batch holds at most 10 messages
 class OutgoingQueue(Protocol):
     def send(self, outgoing: Sequence[Outgoing]) -> list[int]: ...
 
-    def defer(self, receipt_handle: str, seconds: int) -> None: ...
+    def defer(self, receipt_handles: Sequence[str], seconds: int) -> None: ...
 
 
 class DeliverySources(Protocol):
@@ -123,10 +123,13 @@ class DeliverWebhooks:
     def _deliver_in_order(self, group: list[Queued]) -> list[str]:
         for index, queued in enumerate(group):
             if not self._deliver(queued):
-                # The rest of the conversation waits behind it: FIFO keeps their order.
+                # The rest of the conversation waits behind it (FIFO keeps their order), for as long: left in
+                # flight, they would hold the conversation's message group for the queue's whole visibility
+                # timeout, whatever the backoff.
+                rest = group[index:]
                 delay = retry_delay_seconds(queued.receive_count, base_s=self._retry_base_s)
-                self._queue.defer(queued.receipt_handle, delay)
-                return [q.record_id for q in group[index:]]
+                self._queue.defer([q.receipt_handle for q in rest], delay)
+                return [q.record_id for q in rest]
         return []
 
     def _deliver(self, queued: Queued) -> bool:
