@@ -46,12 +46,18 @@ for name in sys.argv[1:]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+# A refused request imports the models (and pydantic) to explain itself: compiled too, or every cold
+# environment's first 400 would compile pydantic from source.
+import pkgutil, messaging.http.models as models
+for info in pkgutil.iter_modules(models.__path__, "messaging.http.models."):
+    importlib.import_module(info.name)
 print(json.dumps(sorted(sys.modules)))
 """
 
 
 def imported_modules(functions: tuple[str, ...] = FUNCTIONS) -> list[str]:
-    """Names of every module the functions' handlers import at init, as Lambda would import them."""
+    """Names of every module the functions' handlers import at init, as Lambda would import them, and those
+    a refused request imports (the request models, pydantic)."""
     output = subprocess.run(
         [sys.executable, "-c", _LIST_MODULES, *functions],
         cwd=REPO,

@@ -231,14 +231,16 @@ class TenantApi:
 
 # Journeys: one conversation through a series of events ------------------------------------------------------
 
-# The consumer's event; every other event name is a representative's.
+# The consumer's steps; every other event name is a representative's.
 END_OF_CONVERSATION = "endOfConversation"
+CUSTOMER_MESSAGE_EVENT = "customerMessage"  # a customer's message activity (revives a waiting one)
 MESSAGE_ID = re.compile(r"[0-9]{13}")
 
 
 @dataclass(frozen=True)
 class Step:
-    """An event: a representative's (`by` acting, None: no `from`) or the consumer's endOfConversation."""
+    """An event: a representative's (`by` acting, None: no `from`), the consumer's endOfConversation, or a
+    customer's message."""
 
     event: str
     by: Rep | None = REP_1
@@ -297,12 +299,15 @@ class Journey:
     def send(self, step: Step) -> HttpAnswer:
         if step.event == END_OF_CONVERSATION:
             return self.api.end_of_conversation(self.id)
+        if step.event == CUSTOMER_MESSAGE_EVENT:
+            return self.api.message(self.id, "I'm back")
         return self.api.event(self.id, step.event, by=step.by)
 
     def advance(self, step: Step) -> HttpAnswer:
         answer = self.send(step)
         assert answer.status == 200, (step, answer.body)
-        assert answer.body["conversationId"] == self.id
+        # An event answers the conversation as it now stands; a message, its messageId only.
+        assert answer.body.get("conversationId", self.id) == self.id
         new_id = message_id(answer)
         assert new_id > self.last_message_id, f"{step}: messageId {new_id} not above {self.message_ids}"
         self.message_ids.append(new_id)

@@ -12,9 +12,11 @@ from tests.harness import REPO
 UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 
 
-def test_the_functions_import_our_package_pydantic_and_powertools_logging() -> None:
+def test_the_modules_of_the_handlers_and_of_a_refused_request_are_listed() -> None:
     modules = set(imported_modules())
-    assert {"messaging.usecases.create", "pydantic", "aws_lambda_powertools.logging"} <= modules
+    # The handlers' own imports, and what a refused request imports to explain itself (models, pydantic)
+    assert {"messaging.usecases.create", "aws_lambda_powertools.logging"} <= modules
+    assert {"messaging.http.models.create", "messaging.http.models.activities", "pydantic"} <= modules
 
 
 def test_modules_in_the_layer_get_unchecked_hash_bytecode(tmp_path: Path) -> None:
