@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from tests.harness import CREATE_ALIAS, api_event, invoke, load_handler
+from tests.harness import CREATE_ALIAS, api_event, environment, invoke, load_handler
 from tests.unit.conftest import CreateCall
 
 
@@ -71,6 +71,23 @@ def test_empty_body_starts_an_anonymous_conversation(create: CreateCall) -> None
 def test_a_token_with_only_azp_or_sub_is_no_tenant(create: CreateCall) -> None:
     assert create({}, claims={"azp": "t-1"}).status == 401
     assert create({}, claims={"sub": "t-1", "client_id": ""}).status == 401
+
+
+def test_the_deployment_s_tenant_claim_is_the_only_claim_read(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a deployment whose TenantClaim is tenant_id
+    with environment({"TENANT_CLAIM": "tenant_id"}):
+        # When a token carries it along with every claim that once stood in for a tenant
+        claims = {"tenant_id": "acme", "client_id": "by-client-id", "azp": "by-azp", "appid": "by-appid"}
+        answer = create({}, claims={**claims, "sub": "by-sub"})
+        # And a token carries only those other claims
+        without = create({}, claims={name: value for name, value in claims.items() if name != "tenant_id"})
+    # Then the conversation belongs to the tenant_id's tenant; without it there is no tenant
+    assert (answer.status, without.status) == (201, 401)
+    table = moto_tables["ConversationsTable"]
+    keys = {item["pk"]["S"] for item in boto3.client("dynamodb").scan(TableName=table)["Items"]}
+    assert keys == {f"TENANT#acme#CONVERSATION#{answer.body['conversationId']}"}
 
 
 def test_token_without_tenant_claim_is_401(create: CreateCall) -> None:
