@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from typing import Any
 
 import boto3
 import pytest
 
-from tests.harness import CREATE_ALIAS, api_event, environment, invoke, load_handler
+from tests.harness import CREATE, CREATE_ALIAS, api_event, environment, invoke, load_handler
 from tests.unit.conftest import CreateCall
 
 
@@ -109,6 +111,66 @@ def test_conversationrequestid_is_scoped_to_the_tenant(create: CreateCall) -> No
     mine = create({"conversationrequestid": "req-1"}, tenant="tenant-a")
     theirs = create({"conversationrequestid": "req-1"}, tenant="tenant-b")
     assert theirs.body["conversationId"] != mine.body["conversationId"]
+
+
+def _idempotency_record(tables: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one idempotency record (Powertools' item) and its key."""
+    (record,) = boto3.client("dynamodb").scan(TableName=tables["IdempotencyTable"])["Items"]
+    return record, {"id": record["id"]}
+
+
+def test_a_request_id_repeated_after_the_window_is_a_new_request(moto_tables: dict[str, str]) -> None:
+    # Given a deployment whose IdempotencyWindowMinutes is 5, and a first create with a request id
+    body = {"conversationrequestid": "req-window"}
+    with environment({"IDEMPOTENCY_WINDOW_MINUTES": "5"}):
+        handler = load_handler("create_conversation")
+        started = time.time()
+        first = invoke(handler, api_event("POST", CREATE, body))
+        record, key = _idempotency_record(moto_tables)
+        # Then its answer is kept for the window: 5 minutes from now
+        assert first.status == 201
+        assert started + 300 - 2 <= int(record["expiration"]["N"]) <= time.time() + 300 + 2
+        # When the window has passed (the record's expiry is behind us) and the same request comes again
+        boto3.client("dynamodb").update_item(
+            TableName=moto_tables["IdempotencyTable"],
+            Key=key,
+            UpdateExpression="SET expiration = :past",
+            ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+        )
+        again = invoke(handler, api_event("POST", CREATE, body))
+    # Then it is a new request: a new conversation, not the first answer replayed
+    assert again.status == 201
+    assert again.body["conversationId"] != first.body["conversationId"]
+
+
+def test_a_request_id_whose_first_request_is_still_running_answers_409_with_retry_after(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a request id whose first request is still being handled (its record in progress, for a minute)
+    body = {"conversationrequestid": "req-running"}
+    assert create(body).status == 201
+    _, key = _idempotency_record(moto_tables)
+    boto3.client("dynamodb").update_item(
+        TableName=moto_tables["IdempotencyTable"],
+        Key=key,
+        UpdateExpression="SET #status = :running, in_progress_expiration = :until REMOVE #data",
+        ExpressionAttributeNames={"#status": "status", "#data": "data"},
+        ExpressionAttributeValues={
+            ":running": {"S": "INPROGRESS"},
+            ":until": {"N": str(int(time.time() * 1000) + 60_000)},
+        },
+    )
+    # When the same request comes again
+    answer = create(body)
+    # Then it is told to retry shortly, and no second conversation was started
+    assert (answer.status, answer.body["code"], answer.headers.get("retry-after")) == (
+        409,
+        "request_in_progress",
+        "1",
+    )
+    table = moto_tables["ConversationsTable"]
+    conversations = {item["pk"]["S"] for item in boto3.client("dynamodb").scan(TableName=table)["Items"]}
+    assert len(conversations) == 1
 
 
 def test_context_and_customer_are_stored_with_the_conversation(
