@@ -262,7 +262,11 @@ def test_closing_the_receiver_releases_a_held_connection(secret: str) -> None:
     receiver.fail_always("timeout")
     sender = threading.Thread(target=deliver, args=(receiver.url, secret), kwargs={"timeout_s": 30})
     sender.start()
-    time.sleep(0.3)
+    # The request is held once the receiver has noted its arrival (before holding it): wait for that
+    arrived_by = time.monotonic() + 10
+    while not receiver.arrivals:
+        assert time.monotonic() < arrived_by, "the request never reached the receiver"
+        time.sleep(0.01)  # poll interval; the loop ends on the arrival, not on time
     started = time.monotonic()
     receiver.close()
     sender.join(10)

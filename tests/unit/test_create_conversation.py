@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from typing import Any
 
 import boto3
 import pytest
 
-from tests.harness import CREATE_ALIAS, api_event, invoke, load_handler
+from tests.harness import CREATE, CREATE_ALIAS, api_event, environment, invoke, load_handler
 from tests.unit.conftest import CreateCall
 
 
@@ -73,6 +75,23 @@ def test_a_token_with_only_azp_or_sub_is_no_tenant(create: CreateCall) -> None:
     assert create({}, claims={"sub": "t-1", "client_id": ""}).status == 401
 
 
+def test_the_deployment_s_tenant_claim_is_the_only_claim_read(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a deployment whose TenantClaim is tenant_id
+    with environment({"TENANT_CLAIM": "tenant_id"}):
+        # When a token carries it along with every claim that once stood in for a tenant
+        claims = {"tenant_id": "acme", "client_id": "by-client-id", "azp": "by-azp", "appid": "by-appid"}
+        answer = create({}, claims={**claims, "sub": "by-sub"})
+        # And a token carries only those other claims
+        without = create({}, claims={name: value for name, value in claims.items() if name != "tenant_id"})
+    # Then the conversation belongs to the tenant_id's tenant; without it there is no tenant
+    assert (answer.status, without.status) == (201, 401)
+    table = moto_tables["ConversationsTable"]
+    keys = {item["pk"]["S"] for item in boto3.client("dynamodb").scan(TableName=table)["Items"]}
+    assert keys == {f"TENANT#acme#CONVERSATION#{answer.body['conversationId']}"}
+
+
 def test_token_without_tenant_claim_is_401(create: CreateCall) -> None:
     answer = create({}, claims={"scope": "x"})
     assert answer.status == 401
@@ -92,6 +111,66 @@ def test_conversationrequestid_is_scoped_to_the_tenant(create: CreateCall) -> No
     mine = create({"conversationrequestid": "req-1"}, tenant="tenant-a")
     theirs = create({"conversationrequestid": "req-1"}, tenant="tenant-b")
     assert theirs.body["conversationId"] != mine.body["conversationId"]
+
+
+def _idempotency_record(tables: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one idempotency record (Powertools' item) and its key."""
+    (record,) = boto3.client("dynamodb").scan(TableName=tables["IdempotencyTable"])["Items"]
+    return record, {"id": record["id"]}
+
+
+def test_a_request_id_repeated_after_the_window_is_a_new_request(moto_tables: dict[str, str]) -> None:
+    # Given a deployment whose IdempotencyWindowMinutes is 5, and a first create with a request id
+    body = {"conversationrequestid": "req-window"}
+    with environment({"IDEMPOTENCY_WINDOW_MINUTES": "5"}):
+        handler = load_handler("create_conversation")
+        started = time.time()
+        first = invoke(handler, api_event("POST", CREATE, body))
+        record, key = _idempotency_record(moto_tables)
+        # Then its answer is kept for the window: 5 minutes from now
+        assert first.status == 201
+        assert started + 300 - 2 <= int(record["expiration"]["N"]) <= time.time() + 300 + 2
+        # When the window has passed (the record's expiry is behind us) and the same request comes again
+        boto3.client("dynamodb").update_item(
+            TableName=moto_tables["IdempotencyTable"],
+            Key=key,
+            UpdateExpression="SET expiration = :past",
+            ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+        )
+        again = invoke(handler, api_event("POST", CREATE, body))
+    # Then it is a new request: a new conversation, not the first answer replayed
+    assert again.status == 201
+    assert again.body["conversationId"] != first.body["conversationId"]
+
+
+def test_a_request_id_whose_first_request_is_still_running_answers_409_with_retry_after(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a request id whose first request is still being handled (its record in progress, for a minute)
+    body = {"conversationrequestid": "req-running"}
+    assert create(body).status == 201
+    _, key = _idempotency_record(moto_tables)
+    boto3.client("dynamodb").update_item(
+        TableName=moto_tables["IdempotencyTable"],
+        Key=key,
+        UpdateExpression="SET #status = :running, in_progress_expiration = :until REMOVE #data",
+        ExpressionAttributeNames={"#status": "status", "#data": "data"},
+        ExpressionAttributeValues={
+            ":running": {"S": "INPROGRESS"},
+            ":until": {"N": str(int(time.time() * 1000) + 60_000)},
+        },
+    )
+    # When the same request comes again
+    answer = create(body)
+    # Then it is told to retry shortly, and no second conversation was started
+    assert (answer.status, answer.body["code"], answer.headers.get("retry-after")) == (
+        409,
+        "request_in_progress",
+        "1",
+    )
+    table = moto_tables["ConversationsTable"]
+    conversations = {item["pk"]["S"] for item in boto3.client("dynamodb").scan(TableName=table)["Items"]}
+    assert len(conversations) == 1
 
 
 def test_context_and_customer_are_stored_with_the_conversation(

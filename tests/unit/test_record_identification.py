@@ -87,3 +87,58 @@ def test_another_tenants_contact_is_never_matched(create: CreateCall, moto_table
     mine = _conversation(moto_tables, "tenant-a", _create(create, tenant="tenant-a", email="c@example.com"))
     assert mine["contactMatch"] == {"S": "created"}
     assert mine["contactId"] != theirs["contactId"]
+
+
+def test_every_name_of_the_identified_contact_wins_and_the_request_fills_what_it_lacks(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a contact created as John Doe, without a preferred name
+    _create(create, email="jd@example.com", firstname="John", lastname="Doe")
+    # When another conversation brings the same email with other first and last names, and a preferred name
+    item = _conversation(
+        moto_tables,
+        "tenant-a",
+        _create(create, email="jd@example.com", firstname="Jon", lastname="Dough", preferredname="JD"),
+    )
+    # Then the contact's first and last names win; the preferred name it lacks is the request's
+    customer = item["customer"]["M"]
+    assert item["contactMatch"] == {"S": "matched"}
+    assert (customer["firstname"], customer["lastname"], customer["preferredname"]) == (
+        {"S": "John"},
+        {"S": "Doe"},
+        {"S": "JD"},
+    )
+
+
+def test_a_contact_and_its_lookups_are_keyed_under_its_tenant(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a tenant with no contact yet
+    tenant = "tenant-a"
+    # When a conversation with an email and a phone creates a contact
+    item = _conversation(
+        moto_tables,
+        tenant,
+        _create(create, tenant=tenant, email="Ann@Example.com", phonenumber="+1 555 0100"),
+    )
+    # Then the contact and both lookups are keyed under the tenant, and nothing else was written
+    contact_id = item["contactId"]["S"]
+    scanned = boto3.client("dynamodb").scan(TableName=moto_tables["ContactsTable"])["Items"]
+    assert sorted(scanned_item["pk"]["S"] for scanned_item in scanned) == sorted(
+        [
+            f"TENANT#tenant-a#CONTACT#{contact_id}",
+            "TENANT#tenant-a#EMAIL#ann@example.com",
+            "TENANT#tenant-a#PHONE#+15550100",
+        ]
+    )
+
+
+def test_another_tenants_contact_is_never_matched_by_phone(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    theirs = _conversation(
+        moto_tables, "tenant-b", _create(create, tenant="tenant-b", phonenumber="555 0199")
+    )
+    mine = _conversation(moto_tables, "tenant-a", _create(create, tenant="tenant-a", phonenumber="555 0199"))
+    assert mine["contactMatch"] == {"S": "created"}
+    assert mine["contactId"] != theirs["contactId"]

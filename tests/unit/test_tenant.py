@@ -67,6 +67,14 @@ def test_the_tenant_claim_is_the_one_the_deployment_names() -> None:
         tenant_from_claims({"client_id": "acme"}, "tenant_id")
 
 
+def test_the_tenant_claim_wins_over_every_other_claim_present() -> None:
+    # Given a token with the tenant claim and, with other values, every claim that once stood in for it
+    claims = {"azp": "by-azp", "appid": "by-appid", "sub": "by-sub", "client_id": "acme"}
+    # When the tenant is read, Then it is the tenant claim's value, whatever the other claims say
+    assert tenant_from_claims(claims, "client_id").id == "acme"
+    assert tenant_from_claims({**claims, "tenant_id": "other"}, "tenant_id").id == "other"
+
+
 def test_a_tenant_of_256_characters_is_accepted_and_257_refused() -> None:
     assert tenant_from_claims({"client_id": "x" * 256}, "client_id").id == "x" * 256
     with pytest.raises(Unauthenticated):
