@@ -1,0 +1,384 @@
+"""Every error example openapi.json documents, answered for real over HTTP by `make dev`'s server.
+
+The cases come from the document (tests/documented_errors.py): per operation and status, each
+`application/problem+json` example. A recipe per code, parameterized by the operation (its method, path,
+scopes, body and query as documented), makes a request that must get that error: the documented status,
+`Content-Type: application/problem+json`, the example's `type`, `title`, `code` and `status`, and a body valid
+against the document's Problem schema. The storage failures (500, 503) are walked in process
+(tests/integration/test_documented_errors_in_process.py); a code with a recipe in neither fails here.
+
+Also here: the largest bodies of unknown keys (just under the 384 KB body cap) get a problem answer under
+16 KB on the wire, naming the first unknown fields and counting the rest in `moreErrors`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from local.dynamodb_local import dynamodb_client
+from local.token import mint_token
+from messaging.http.problem import MAX_FIELD_ERRORS
+from messaging.limits import MAX_BODY_BYTES
+from tests.documented_errors import STORAGE_FAILURES, DocumentedError, answer_mismatches, documented_errors
+from tests.e2e.api_client import (
+    ACCEPT,
+    CONSUMER_SCOPE,
+    CUSTOMER_ENDS,
+    REPRESENTATIVE_SCOPE,
+    RESUME,
+    WAIT,
+    Journey,
+    TenantApi,
+    unique_customerid,
+)
+from tests.e2e.conftest import HttpAnswer, Send
+
+SIDES = (CONSUMER_SCOPE, REPRESENTATIVE_SCOPE)
+MAX_ANSWER_BYTES = 16 * 1024
+IDEMPOTENCY_TABLE = "IdempotencyTable"  # the dev server's tables carry their logical ids as names
+
+
+@dataclass(frozen=True)
+class WireAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    wire_bytes: int  # status line, headers and body: everything the client received
+
+    def document(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def exchange(
+    base_url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    *,
+    token: str | None = None,
+    content_type: str = "application/json",
+) -> WireAnswer:
+    """One HTTP/1.1 request on its own connection, and the answer exactly as it came off the socket."""
+    address = urlsplit(base_url)
+    head = [f"{method} {path} HTTP/1.1", f"Host: {address.netloc}", "Connection: close"]
+    if token is not None:
+        head.append(f"Authorization: Bearer {token}")
+    if body is not None:
+        head += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    request = ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
+    received = bytearray()
+    with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=30) as conn:
+        conn.sendall(request)
+        while chunk := conn.recv(65536):
+            received += chunk
+    raw_head, _, payload = bytes(received).partition(b"\r\n\r\n")
+    status_line, *header_lines = raw_head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in header_lines)
+    }
+    assert "chunked" not in headers.get("transfer-encoding", ""), "a chunked answer: sizes are not measured"
+    assert int(headers.get("content-length", len(payload))) == len(payload), headers
+    return WireAnswer(int(status_line.split()[1]), headers, payload, len(received))
+
+
+class Caller:
+    """One tenant of its own calling one documented operation, with its documented scope."""
+
+    def __init__(self, base_url: str, send: Send, case: DocumentedError) -> None:
+        self.base_url = base_url
+        self.case = case
+        self.tenant = f"e2e-errors-{uuid.uuid4()}"
+        self.api = TenantApi(send, self.tenant)
+        (self.scope,) = case.scopes
+
+    def token(self, scope: str | None = None) -> str:
+        return mint_token(self.tenant, scope=scope or self.scope)
+
+    def path(self, conversation_id: str | None = None, **query: str) -> str:
+        """The operation's path: `conversation_id` or the documented example id, and `query`."""
+        path = self.case.example_path(conversation_id)
+        return f"{path}?{urlencode(query)}" if query else path
+
+    def body(self) -> bytes | None:
+        example = self.case.body_example()
+        return None if example is None else json.dumps(example).encode()
+
+    def call(
+        self, path: str | None = None, body: bytes | None = None, *, token: str | None = "", **options: Any
+    ) -> WireAnswer:
+        """The operation (its documented body by default); `token` "" is a token with the operation's scope,
+        None none at all."""
+        return exchange(
+            self.base_url,
+            self.case.method,
+            path or self.path(),
+            body if body is not None else self.body(),
+            token=self.token() if token == "" else token,
+            **options,
+        )
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.scope == CONSUMER_SCOPE
+
+    def journey(self, *steps: Any, **options: Any) -> Journey:
+        return Journey(self.api, *steps, **options)
+
+    def message(self, conversation_id: str) -> HttpAnswer:
+        """The operation's side writes a message to the conversation."""
+        if self.is_consumer:
+            return self.api.message(conversation_id, "Hello again")
+        return self.api.representative_message(conversation_id, "Hello again")
+
+
+def _needs_body(case: DocumentedError) -> None:
+    assert case.body_example() is not None, f"{case.id}: the operation documents no request body example"
+
+
+# The recipes: one per code, each a request of the case's operation that must get that error -----------------
+
+
+def unauthorized(caller: Caller) -> WireAnswer:
+    return caller.call(token=None)
+
+
+def forbidden(caller: Caller) -> WireAnswer:
+    (other_side,) = set(SIDES) - {caller.scope}
+    return caller.call(token=caller.token(other_side))
+
+
+def malformed_json(caller: Caller) -> WireAnswer:
+    _needs_body(caller.case)
+    return caller.call(body=b'{"type": ')
+
+
+def validation_failed(caller: Caller) -> WireAnswer:
+    if caller.case.body_example() is not None:
+        return caller.call(body=b"[1]")  # not an object
+    assert caller.case.has_query("PageSize"), f"{caller.case.id}: no body and no PageSize to get wrong"
+    conversation_id = caller.journey().id if "{conversationId}" in caller.case.path else None
+    return caller.call(caller.path(conversation_id, PageSize="0"))
+
+
+def payload_too_large(caller: Caller) -> WireAnswer:
+    _needs_body(caller.case)
+    return caller.call(body=b" " * (MAX_BODY_BYTES + 1))
+
+
+def unsupported_media_type(caller: Caller) -> WireAnswer:
+    return caller.call(body=caller.body(), content_type="text/plain")
+
+
+def malformed_conversation_id(caller: Caller) -> WireAnswer:
+    return caller.call(caller.path("not-a-uuid"))
+
+
+def conversation_not_found(caller: Caller) -> WireAnswer:
+    return caller.call()  # the documented id and body: a fresh tenant has no such conversation
+
+
+def conversation_mismatch(caller: Caller) -> WireAnswer:
+    body = {"type": "typing", "conversation": {"id": str(uuid.uuid4())}}
+    if not caller.is_consumer:
+        body["from"] = {"id": "rep-1", "name": "Ana"}
+    return caller.call(caller.path(caller.journey().id), json.dumps(body).encode())
+
+
+def invalid_continuation_token(caller: Caller) -> WireAnswer:
+    conversation_id = caller.journey().id if "{conversationId}" in caller.case.path else None
+    return caller.call(caller.path(conversation_id, ContinuationToken="not-a-token-we-issued"))
+
+
+def channel_not_found(caller: Caller) -> WireAnswer:
+    return caller.call()  # a fresh tenant has set no webhook
+
+
+def conversation_ended(caller: Caller) -> WireAnswer:
+    closed = caller.journey(CUSTOMER_ENDS)
+    return _as_wire(caller.message(closed.id))
+
+
+def customer_has_active_conversation(caller: Caller) -> WireAnswer:
+    # A conversation set aside (waiting frees the customerid), then the customer starts another one
+    customerid = unique_customerid()
+    waiting = caller.journey(ACCEPT, WAIT, customerid=customerid)
+    assert caller.api.create({"customercontext": {"customerid": customerid}}).status == 201
+    # The waiting one cannot come back: the customer's message (consumer) or resume (representative)
+    return _as_wire(caller.message(waiting.id) if caller.is_consumer else waiting.send(RESUME))
+
+
+def invalid_transition(caller: Caller) -> WireAnswer:
+    assert not caller.is_consumer, (
+        "the consumer's only transition, endOfConversation, applies to every status or is a retry"
+    )
+    queued = caller.journey()
+    return _as_wire(caller.api.event(queued.id, "wait"))  # open: only an active conversation waits
+
+
+def request_in_progress(caller: Caller, dynamodb_endpoint: str) -> WireAnswer:
+    # A create with this conversationrequestid whose record is still in progress: as another execution
+    # environment leaves it while it runs (the first create here, its record set back to INPROGRESS).
+    body = {
+        "customercontext": {"customerid": unique_customerid()},
+        "conversationrequestid": str(uuid.uuid4()),
+    }
+    first = caller.call(body=json.dumps(body).encode())
+    assert first.status == 201, first.body
+    record = _idempotency_record(dynamodb_endpoint, first.document()["conversationId"])
+    client = dynamodb_client(dynamodb_endpoint)
+    client.update_item(
+        TableName=IDEMPOTENCY_TABLE,
+        Key={"id": record["id"]},
+        UpdateExpression="SET #status = :running, in_progress_expiration = :until REMOVE #data",
+        ExpressionAttributeNames={"#status": "status", "#data": "data"},
+        ExpressionAttributeValues={
+            ":running": {"S": "INPROGRESS"},
+            ":until": {"N": str(int(time.time() * 1000) + 60_000)},
+        },
+    )
+    answer = caller.call(body=json.dumps(body).encode())
+    assert answer.headers.get("retry-after"), answer.headers
+    return answer
+
+
+def _idempotency_record(dynamodb_endpoint: str, conversation_id: str) -> dict[str, Any]:
+    """The idempotency record whose stored answer names the conversation."""
+    pages = (
+        dynamodb_client(dynamodb_endpoint)
+        .get_paginator("scan")
+        .paginate(
+            TableName=IDEMPOTENCY_TABLE,
+            FilterExpression="contains(#data, :id)",
+            ExpressionAttributeNames={"#data": "data"},
+            ExpressionAttributeValues={":id": {"S": conversation_id}},
+        )
+    )
+    (record,) = [item for page in pages for item in page["Items"]]
+    return dict(record)
+
+
+def _as_wire(answer: HttpAnswer) -> WireAnswer:
+    body = json.dumps(answer.body).encode()
+    return WireAnswer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, body, len(body))
+
+
+type Recipe = Callable[..., WireAnswer]
+RECIPES: dict[str, Recipe] = {
+    recipe.__name__: recipe
+    for recipe in (
+        unauthorized,
+        forbidden,
+        malformed_json,
+        validation_failed,
+        payload_too_large,
+        unsupported_media_type,
+        malformed_conversation_id,
+        conversation_not_found,
+        conversation_mismatch,
+        invalid_continuation_token,
+        channel_not_found,
+        conversation_ended,
+        customer_has_active_conversation,
+        invalid_transition,
+        request_in_progress,
+    )
+}
+CASES = [case for case in documented_errors() if case.code not in STORAGE_FAILURES]
+
+
+def test_every_documented_error_code_has_a_recipe() -> None:
+    # Given every error the document declares
+    codes = {case.code for case in documented_errors()}
+    # Then each is made over HTTP here, or in process (storage failures), and no recipe is left unused
+    assert codes - STORAGE_FAILURES == RECIPES.keys(), "add a recipe for a newly documented error"
+    assert len(CASES) + sum(case.code in STORAGE_FAILURES for case in documented_errors()) >= 100
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_each_documented_error_is_answered_as_documented(
+    case: DocumentedError, dev_server: str, send: Send, dynamodb_endpoint: str
+) -> None:
+    # Given the operation's recipe for this error (a missing recipe fails here, loudly)
+    recipe = RECIPES.get(case.code)
+    assert recipe is not None, f"{case.id}: no recipe makes {case.code}"
+    caller = Caller(dev_server, send, case)
+    # When it is sent
+    answer = recipe(caller, dynamodb_endpoint) if recipe is request_in_progress else recipe(caller)
+    # Then the answer is the documented problem
+    assert answer_mismatches(case, answer.status, answer.headers, answer.document()) == [], answer.body
+
+
+# The largest bodies of unknown keys -------------------------------------------------------------------------
+
+
+def _body_of_unknown_keys(key_length: int, *, nested: bool = False) -> tuple[bytes, list[str]]:
+    """A create body just under the body cap, of unknown keys `key_length` characters long (at the top, or
+    inside customercontext), and the keys in order."""
+    keys: list[str] = []
+    members: list[str] = []
+    size = len(b'{"customercontext":{"customerid":"c-1",}}')
+    while True:
+        key = f"u{len(keys):07d}".ljust(key_length, "x")
+        member = f'"{key}":0'
+        if size + len(member) + 1 > MAX_BODY_BYTES - 2048:  # ~382 KB: just under the 384 KB cap
+            break
+        keys.append(key)
+        members.append(member)
+        size += len(member) + 1
+    unknown = ",".join(members)
+    if nested:
+        text = f'{{"customercontext":{{"customerid":"c-1",{unknown}}}}}'
+    else:
+        text = f'{{"customercontext":{{"customerid":"c-1"}},{unknown}}}'
+    return text.encode(), keys
+
+
+@pytest.mark.parametrize(
+    ("key_length", "nested"),
+    [(8, False), (1000, False), (8, True)],
+    ids=[
+        "many-short-unknown-keys",
+        "few-1000-character-unknown-keys",
+        "many-unknown-keys-in-customercontext",
+    ],
+)
+def test_a_382_kb_body_of_unknown_keys_gets_a_problem_under_16_kb(
+    dev_server: str, key_length: int, nested: bool
+) -> None:
+    # Given a create body just under the cap, made of unknown keys
+    body, keys = _body_of_unknown_keys(key_length, nested=nested)
+    assert MAX_BODY_BYTES - 4096 < len(body) <= MAX_BODY_BYTES, len(body)
+    # When a client sends it
+    answer = exchange(
+        dev_server,
+        "POST",
+        "/api/v1.0/consumer/conversations/create",
+        body,
+        token=mint_token(f"e2e-errors-{uuid.uuid4()}", scope=CONSUMER_SCOPE),
+    )
+    # Then it is a 400 problem of at most 16 KB, all of it as received
+    assert answer.wire_bytes < MAX_ANSWER_BYTES, (answer.wire_bytes, len(body))
+    document = answer.document()
+    assert (answer.status, answer.headers["content-type"], document["code"]) == (
+        400,
+        "application/problem+json",
+        "validation_failed",
+    ), document
+    # And it names the first unknown fields, cut short, and counts the rest
+    prefix = "customercontext." if nested else ""
+    listed = [error["field"] for error in document["errors"]]
+    assert len(listed) == MAX_FIELD_ERRORS
+    for field, key in zip(listed, keys, strict=False):
+        expected = prefix + key
+        assert field == expected or (field.endswith("…") and expected.startswith(field[:-1])), (field, key)
+    assert document["moreErrors"] == len(keys) - MAX_FIELD_ERRORS
+    print(f"{len(keys)} unknown keys of {key_length} chars, {len(body)} B body: {answer.wire_bytes} B answer")
