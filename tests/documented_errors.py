@@ -34,6 +34,7 @@ class DocumentedError:
     name: str  # the example's name
     example: Mapping[str, Any]
     operation: Mapping[str, Any]  # the operation object of the document
+    headers: tuple[str, ...]  # the headers the document declares for this status (e.g. Retry-After)
 
     @property
     def code(self) -> str:
@@ -90,6 +91,7 @@ def documented_errors() -> list[DocumentedError]:
                             name,
                             example["value"],
                             operation,
+                            tuple(answer.get("headers", {})),
                         )
                     )
     return cases
@@ -109,10 +111,12 @@ PROBLEM_VALIDATOR = _problem_validator()
 def answer_mismatches(
     case: DocumentedError, status: int, headers: Mapping[str, str], document: Any
 ) -> list[str]:
-    """How an answer differs from the case's documented example: status, content type, the example's type,
-    title, code and status, and the document's Problem schema. Empty: it is the documented error."""
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    wrong: list[str] = []
+    """How an answer differs from the case's documented example: status, content type, the headers the
+    document declares for the status, the example's type, title, code and status, and the document's Problem
+    schema. Empty: it is the documented error."""
+    present = {name.lower(): value for name, value in headers.items()}
+    content_type = present.get("content-type", "")
+    wrong = [f"no {name} header" for name in case.headers if not present.get(name.lower())]
     if status != case.status:
         wrong.append(f"status {status}, documented {case.status}")
     if content_type.split(";")[0].strip() != PROBLEM_JSON:
