@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped] # sc
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from messaging.http.problem import MAX_FIELD_ERRORS, clip
+from messaging.limits import MAX_BODY_BYTES
 from tests.harness import REPO
 
 PROBLEM_JSON = "application/problem+json"
@@ -127,4 +129,58 @@ def answer_mismatches(
         if document.get(member) != case.example[member]:
             wrong.append(f"{member} {document.get(member)!r}, documented {case.example[member]!r}")
     wrong += [f"schema: {error.message}" for error in PROBLEM_VALIDATOR.iter_errors(document)]
+    return wrong
+
+
+# The largest bodies of unknown keys: (key length, nested in customercontext), each just under the body cap.
+UNKNOWN_KEY_BODIES = [(8, False), (1000, False), (8, True)]
+UNKNOWN_KEY_BODY_IDS = [
+    "many-short-unknown-keys",
+    "few-1000-character-unknown-keys",
+    "many-nested-unknown-keys",
+]
+MAX_ANSWER_BYTES = 16 * 1024
+
+
+def body_of_unknown_keys(key_length: int, *, nested: bool = False) -> tuple[bytes, list[str]]:
+    """A create body of about 382 KB, just under the 384 KB cap, of unknown keys `key_length` characters
+    long (at the top, or inside customercontext), and the keys in order."""
+    keys: list[str] = []
+    members: list[str] = []
+    size = len(b'{"customercontext":{"customerid":"c-1",}}')
+    while True:
+        key = f"u{len(keys):07d}".ljust(key_length, "x")
+        member = f'"{key}":0'
+        if size + len(member) + 1 > MAX_BODY_BYTES - 2048:
+            break
+        keys.append(key)
+        members.append(member)
+        size += len(member) + 1
+    unknown = ",".join(members)
+    if nested:
+        text = f'{{"customercontext":{{"customerid":"c-1",{unknown}}}}}'
+    else:
+        text = f'{{"customercontext":{{"customerid":"c-1"}},{unknown}}}'
+    body = text.encode()
+    assert MAX_BODY_BYTES - 4096 < len(body) <= MAX_BODY_BYTES, len(body)
+    return body, keys
+
+
+def unknown_keys_mismatches(
+    status: int, headers: Mapping[str, str], document: Any, keys: list[str], nested: bool
+) -> list[str]:
+    """How the answer to `body_of_unknown_keys` differs from a 400 validation_failed problem that names the
+    first MAX_FIELD_ERRORS unknown fields (cut to MAX_TEXT characters) and counts the rest in moreErrors."""
+    content_type = {name.lower(): value for name, value in headers.items()}.get("content-type", "")
+    if (status, content_type) != (400, PROBLEM_JSON) or not isinstance(document, dict):
+        return [f"{status} {content_type}: {document!r:.300}"]
+    wrong = [f"schema: {error.message}" for error in PROBLEM_VALIDATOR.iter_errors(document)]
+    if document.get("code") != "validation_failed":
+        wrong.append(f"code {document.get('code')!r}")
+    expected = [clip(("customercontext." if nested else "") + key) for key in keys[:MAX_FIELD_ERRORS]]
+    listed = [(error["field"], error["code"]) for error in document.get("errors", [])]
+    if listed != [(field, "extra_forbidden") for field in expected]:
+        wrong.append(f"errors name {listed[:3]}…, not the first unknown keys {expected[:3]}…")
+    if document.get("moreErrors") != len(keys) - MAX_FIELD_ERRORS:
+        wrong.append(f"moreErrors {document.get('moreErrors')!r}, {len(keys) - MAX_FIELD_ERRORS} unlisted")
     return wrong

@@ -26,9 +26,18 @@ import pytest
 
 from local.dynamodb_local import dynamodb_client
 from local.token import mint_token
-from messaging.http.problem import MAX_FIELD_ERRORS
 from messaging.limits import MAX_BODY_BYTES
-from tests.documented_errors import STORAGE_FAILURES, DocumentedError, answer_mismatches, documented_errors
+from tests.documented_errors import (
+    MAX_ANSWER_BYTES,
+    STORAGE_FAILURES,
+    UNKNOWN_KEY_BODIES,
+    UNKNOWN_KEY_BODY_IDS,
+    DocumentedError,
+    answer_mismatches,
+    body_of_unknown_keys,
+    documented_errors,
+    unknown_keys_mismatches,
+)
 from tests.e2e.api_client import (
     ACCEPT,
     CONSUMER_SCOPE,
@@ -43,7 +52,6 @@ from tests.e2e.api_client import (
 from tests.e2e.conftest import Send
 
 SIDES = (CONSUMER_SCOPE, REPRESENTATIVE_SCOPE)
-MAX_ANSWER_BYTES = 16 * 1024
 IDEMPOTENCY_TABLE = "IdempotencyTable"  # the dev server's tables carry their logical ids as names
 
 
@@ -319,43 +327,12 @@ def test_each_documented_error_is_answered_as_documented(
 # The largest bodies of unknown keys -------------------------------------------------------------------------
 
 
-def _body_of_unknown_keys(key_length: int, *, nested: bool = False) -> tuple[bytes, list[str]]:
-    """A create body just under the body cap, of unknown keys `key_length` characters long (at the top, or
-    inside customercontext), and the keys in order."""
-    keys: list[str] = []
-    members: list[str] = []
-    size = len(b'{"customercontext":{"customerid":"c-1",}}')
-    while True:
-        key = f"u{len(keys):07d}".ljust(key_length, "x")
-        member = f'"{key}":0'
-        if size + len(member) + 1 > MAX_BODY_BYTES - 2048:  # ~382 KB: just under the 384 KB cap
-            break
-        keys.append(key)
-        members.append(member)
-        size += len(member) + 1
-    unknown = ",".join(members)
-    if nested:
-        text = f'{{"customercontext":{{"customerid":"c-1",{unknown}}}}}'
-    else:
-        text = f'{{"customercontext":{{"customerid":"c-1"}},{unknown}}}'
-    return text.encode(), keys
-
-
-@pytest.mark.parametrize(
-    ("key_length", "nested"),
-    [(8, False), (1000, False), (8, True)],
-    ids=[
-        "many-short-unknown-keys",
-        "few-1000-character-unknown-keys",
-        "many-unknown-keys-in-customercontext",
-    ],
-)
+@pytest.mark.parametrize(("key_length", "nested"), UNKNOWN_KEY_BODIES, ids=UNKNOWN_KEY_BODY_IDS)
 def test_a_382_kb_body_of_unknown_keys_gets_a_problem_under_16_kb(
     dev_server: str, key_length: int, nested: bool
 ) -> None:
     # Given a create body just under the cap, made of unknown keys
-    body, keys = _body_of_unknown_keys(key_length, nested=nested)
-    assert MAX_BODY_BYTES - 4096 < len(body) <= MAX_BODY_BYTES, len(body)
+    body, keys = body_of_unknown_keys(key_length, nested=nested)
     # When a client sends it
     answer = exchange(
         dev_server,
@@ -366,18 +343,6 @@ def test_a_382_kb_body_of_unknown_keys_gets_a_problem_under_16_kb(
     )
     # Then it is a 400 problem of at most 16 KB, all of it as received
     assert answer.wire_bytes < MAX_ANSWER_BYTES, (answer.wire_bytes, len(body))
-    document = answer.document()
-    assert (answer.status, answer.headers["content-type"], document["code"]) == (
-        400,
-        "application/problem+json",
-        "validation_failed",
-    ), document
-    # And it names the first unknown fields, cut short, and counts the rest
-    prefix = "customercontext." if nested else ""
-    listed = [error["field"] for error in document["errors"]]
-    assert len(listed) == MAX_FIELD_ERRORS
-    for field, key in zip(listed, keys, strict=False):
-        expected = prefix + key
-        assert field == expected or (field.endswith("…") and expected.startswith(field[:-1])), (field, key)
-    assert document["moreErrors"] == len(keys) - MAX_FIELD_ERRORS
+    # And it names the first unknown fields, cut short, and counts the rest in moreErrors
+    assert unknown_keys_mismatches(answer.status, answer.headers, answer.document(), keys, nested) == []
     print(f"{len(keys)} unknown keys of {key_length} chars, {len(body)} B body: {answer.wire_bytes} B answer")

@@ -22,13 +22,24 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.retries.standard import ExponentialBackoff
 
+from local.events import lambda_context
 from local.routing import NoRoute, Router
 from local.template import http_routes
 from messaging.store.client import dynamodb_client
-from tests.documented_errors import STORAGE_FAILURES, DocumentedError, answer_mismatches, documented_errors
+from tests.documented_errors import (
+    MAX_ANSWER_BYTES,
+    STORAGE_FAILURES,
+    UNKNOWN_KEY_BODIES,
+    UNKNOWN_KEY_BODY_IDS,
+    DocumentedError,
+    answer_mismatches,
+    body_of_unknown_keys,
+    documented_errors,
+    unknown_keys_mismatches,
+)
 from tests.fake_dns import addrinfo
 from tests.faults import Fault, FaultInjector
-from tests.harness import TEMPLATE, api_event, invoke, load_handler
+from tests.harness import CREATE, TEMPLATE, api_event, invoke, load_handler
 
 CASES = [case for case in documented_errors() if case.code in STORAGE_FAILURES]
 ROUTES = http_routes(TEMPLATE)
@@ -117,3 +128,20 @@ def test_each_documented_storage_failure_is_answered_as_documented(
     # Then it reached storage, and the answer is the documented problem
     assert sends() > 0, f"{case.id}: the request never reached DynamoDB ({answer.status} {answer.body})"
     assert answer_mismatches(case, answer.status, answer.headers, answer.body) == [], answer.body
+
+
+@pytest.mark.parametrize(("key_length", "nested"), UNKNOWN_KEY_BODIES, ids=UNKNOWN_KEY_BODY_IDS)
+def test_a_382_kb_body_of_unknown_keys_gets_a_problem_under_16_kb_from_the_function(
+    local_env: dict[str, str], key_length: int, nested: bool
+) -> None:
+    # Given a create body just under the cap, made of unknown keys
+    body, keys = body_of_unknown_keys(key_length, nested=nested)
+    # When the create function gets it
+    handler = load_handler("create_conversation")
+    result = handler.lambda_handler(api_event("POST", CREATE, body), lambda_context(handler.__name__))
+    # Then its answer, as the function hands it to API Gateway, is under 16 KB
+    size = len(json.dumps(result).encode())
+    assert size < MAX_ANSWER_BYTES, size
+    # And it is the 400 problem naming the first unknown fields, counting the rest
+    answer = json.loads(result["body"])
+    assert unknown_keys_mismatches(result["statusCode"], result["headers"], answer, keys, nested) == []
