@@ -24,7 +24,7 @@ PROBLEM_JSON = "application/problem+json"
 DOCUMENT: dict[str, Any] = json.loads((REPO / "openapi.json").read_text(encoding="utf-8"))
 # Answered only when storage fails: no valid request causes them, so the in-process walk injects the failure.
 STORAGE_FAILURES = frozenset({"internal_error", "service_unavailable"})
-_METHODS = ("get", "put", "post", "delete", "patch")
+METHODS = ("get", "put", "post", "delete", "patch")  # an operation's keys in a path item
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def documented_errors() -> list[DocumentedError]:
     cases: list[DocumentedError] = []
     for path, item in DOCUMENT["paths"].items():
         for method, operation in item.items():
-            if method not in _METHODS:
+            if method not in METHODS:
                 continue
             for status, answer in operation["responses"].items():
                 problems = answer.get("content", {}).get(PROBLEM_JSON)

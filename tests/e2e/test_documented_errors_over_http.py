@@ -28,7 +28,11 @@ from local.dynamodb_local import dynamodb_client
 from local.token import mint_token
 from messaging.limits import MAX_BODY_BYTES
 from tests.documented_errors import (
+    DOCUMENT,
     MAX_ANSWER_BYTES,
+    METHODS,
+    PROBLEM_JSON,
+    PROBLEM_VALIDATOR,
     STORAGE_FAILURES,
     UNKNOWN_KEY_BODIES,
     UNKNOWN_KEY_BODY_IDS,
@@ -40,6 +44,7 @@ from tests.documented_errors import (
 )
 from tests.e2e.api_client import (
     ACCEPT,
+    BOTH_SCOPES,
     CONSUMER_SCOPE,
     CUSTOMER_ENDS,
     REP_1,
@@ -346,3 +351,30 @@ def test_a_382_kb_body_of_unknown_keys_gets_a_problem_under_16_kb(
     # And it names the first unknown fields, cut short, and counts the rest in moreErrors
     assert unknown_keys_mismatches(answer.status, answer.headers, answer.document(), keys, nested) == []
     print(f"{len(keys)} unknown keys of {key_length} chars, {len(body)} B body: {answer.wire_bytes} B answer")
+
+
+# The gateway's own errors, on every documented path --------------------------------------------------------
+
+PATHS = sorted(DOCUMENT["paths"])
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_method_a_documented_path_does_not_declare_is_a_405_problem_allowing_the_declared_ones(
+    dev_server: str, path: str
+) -> None:
+    # Given a documented path and a method the document does not declare on it
+    declared = {method.upper() for method in DOCUMENT["paths"][path] if method in METHODS}
+    method = next(m for m in ("DELETE", "PATCH", "PUT", "POST", "GET") if m not in declared)
+    concrete = path.replace("{conversationId}", str(uuid.uuid4()))
+    token = mint_token(f"e2e-errors-{uuid.uuid4()}", scope=BOTH_SCOPES)
+    # When it is sent
+    answer = exchange(dev_server, method, concrete, b"{}" if method != "GET" else None, token=token)
+    # Then it is a 405 problem whose Allow lists exactly the declared methods
+    document = answer.document()
+    assert (answer.status, answer.headers["content-type"], document["code"]) == (
+        405,
+        PROBLEM_JSON,
+        "method_not_allowed",
+    ), document
+    assert list(PROBLEM_VALIDATOR.iter_errors(document)) == []
+    assert {m.strip() for m in answer.headers["allow"].split(",")} == declared, answer.headers
