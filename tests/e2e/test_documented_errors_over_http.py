@@ -3,12 +3,14 @@
 The cases come from the document (tests/documented_errors.py): per operation and status, each
 `application/problem+json` example. A recipe per code, parameterized by the operation (its method, path,
 scopes, body and query as documented), makes a request that must get that error: the documented status,
-`Content-Type: application/problem+json`, the example's `type`, `title`, `code` and `status`, and a body valid
-against the document's Problem schema. The storage failures (500, 503) are walked in process
+`Content-Type: application/problem+json`, the headers documented for the status (WWW-Authenticate,
+Retry-After), the example's `type`, `title`, `code` and `status`, and a body valid against the document's
+Problem schema. The storage failures (500, 503) are walked in process
 (tests/integration/test_documented_errors_in_process.py); a code with a recipe in neither fails here.
 
 Also here: the largest bodies of unknown keys (just under the 384 KB body cap) get a problem answer under
-16 KB on the wire, naming the first unknown fields and counting the rest in `moreErrors`.
+16 KB on the wire, naming the first unknown fields and counting the rest in `moreErrors`; and every documented
+path answers a method it does not declare with a 405 problem whose `Allow` lists the declared ones.
 """
 
 from __future__ import annotations
@@ -208,7 +210,7 @@ def conversation_not_found(caller: Caller) -> WireAnswer:
 def conversation_mismatch(caller: Caller) -> WireAnswer:
     body = {"type": "typing", "conversation": {"id": str(uuid.uuid4())}}
     if not caller.is_consumer:
-        body["from"] = {"id": "rep-1", "name": "Ana"}
+        body["from"] = {"id": REP_1.id, "name": REP_1.name}
     return caller.call(caller.path(caller.journey().id), json.dumps(body).encode())
 
 
@@ -237,7 +239,8 @@ def customer_has_active_conversation(caller: Caller) -> WireAnswer:
 
 def invalid_transition(caller: Caller) -> WireAnswer:
     assert not caller.is_consumer, (
-        "the consumer's only transition, endOfConversation, applies to every status or is a retry"
+        "the consumer side answers no invalid_transition: endOfConversation applies to every status or is "
+        "a retry, and a message to a conversation that left waiting is taken as a message"
     )
     queued = caller.journey()
     return caller.event(queued.id, "wait")  # open: only an active conversation waits
@@ -312,7 +315,8 @@ def test_every_documented_error_code_has_a_recipe() -> None:
     codes = {case.code for case in documented_errors()}
     # Then each is made over HTTP here, or in process (storage failures), and no recipe is left unused
     assert codes - STORAGE_FAILURES == RECIPES.keys(), "add a recipe for a newly documented error"
-    assert len(CASES) + sum(case.code in STORAGE_FAILURES for case in documented_errors()) >= 100
+    # And the walk is not vacuous: the document has its examples (109 when this was written)
+    assert len(documented_errors()) >= 100
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
