@@ -60,9 +60,10 @@ endpoint = Endpoint(
                 {"messageId": "1795000000123"},
             )
         },
+        # No invalid_transition: endOfConversation applies to every status or is a retry, and a message
+        # to a conversation that left waiting before its revival is taken as a message.
         problems=(
             "conversation_mismatch",
-            "invalid_transition",
             "customer_has_active_conversation",
             "conversation_ended",
         ),

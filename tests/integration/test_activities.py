@@ -5,6 +5,7 @@ variables set by custom events within the 100-entry limit, and what ended conver
 from __future__ import annotations
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any
@@ -137,6 +138,35 @@ def test_a_customer_message_to_a_waiting_conversation_whose_customer_moved_on_is
         newer,
     )
     assert [m.get("text") for m in _transcript(api, waiting)] == []
+
+
+def test_a_customer_message_racing_a_resume_of_its_waiting_conversation_is_taken_as_a_message(
+    api: InProcessApi,
+) -> None:
+    # Given a waiting conversation, and the consumer function's execution environment
+    waiting = api.start("racer")
+    api.event(waiting, "accept")
+    api.event(waiting, "wait")
+    assert _say(api, str(uuid.uuid4()), "loads the function").status == 404
+    # And the representative resumes it just before the customer's message revives it: the revival's
+    # transaction (the message's second, after the direct write found it waiting) is sent after the resume
+    transactions: list[Any] = []
+    resumed: list[Any] = []
+
+    def resume_first(request: Any, **_: Any) -> None:
+        if request.headers.get("X-Amz-Target", b"").endswith(b".TransactWriteItems"):
+            transactions.append(request)
+            if len(transactions) == 2:
+                resumed.append(api.event(waiting, "resume"))  # another function: its own client
+
+    dynamodb_client().meta.events.register("before-send.dynamodb", resume_first)
+    # When the customer writes
+    answer = _say(api, waiting, "still there?")
+    # Then the message is taken (the conversation is active again), not refused as a transition
+    assert [r.status for r in resumed] == [200], [r.body for r in resumed]
+    assert answer.status == 200, answer.body
+    assert api.representative_view(waiting).body["status"] == "active"
+    assert _transcript(api, waiting)[-1]["text"] == "still there?"
 
 
 @pytest.mark.parametrize("ended", ["wrapup", "closed"])

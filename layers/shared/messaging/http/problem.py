@@ -75,8 +75,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "invalid_transition": ProblemType(
         409,
         "Not allowed in this status",
-        "The event does not apply to the conversation's current status; `status` and `allowedEvents` say "
-        "what does.",
+        "The event does not apply to the conversation's current status; `conversationStatus` and "
+        "`allowedEvents` say what does.",
     ),
     "customer_has_active_conversation": ProblemType(
         409,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from messaging.domain.activity import Activity, Kind, Role, StoredMessage
 from messaging.domain.conversation import ContextVariable, ConversationDetails, ConversationState
-from messaging.domain.errors import ConversationEnded, ConversationNotFound, InvalidRequest
+from messaging.domain.errors import ConversationEnded, ConversationNotFound, InvalidRequest, InvalidTransition
 from messaging.domain.state_machine import Event, Status
 from messaging.domain.tenant import Tenant
 from messaging.limits import CONTEXT_MAX_BYTES, MAX_CONTEXT_ENTRIES
@@ -88,13 +88,18 @@ class SendActivity:
         raise AssertionError("unreachable: attempts() raises when exhausted")
 
     def _revive(self, tenant: Tenant, conversation_id: str, activity: Activity) -> ActivityOutcome:
-        outcome = self._apply_event(
-            tenant,
-            conversation_id,
-            Event.CUSTOMER_MESSAGE,
-            assumed=Status.WAITING,
-            message=lambda message_id: _stored(activity, message_id),
-        )
+        try:
+            outcome = self._apply_event(
+                tenant,
+                conversation_id,
+                Event.CUSTOMER_MESSAGE,
+                assumed=Status.WAITING,
+                message=lambda message_id: _stored(activity, message_id),
+            )
+        except InvalidTransition:
+            # It left waiting before the revival (resumed, or revived by another message): nothing was
+            # written, and a message is no transition of the state it is in now.
+            return self(tenant, conversation_id, activity)
         if outcome.status is not Status.OPEN or not outcome.changed:
             # Between our read and the revival the conversation changed: it accepts the message directly now.
             return self(tenant, conversation_id, activity)
