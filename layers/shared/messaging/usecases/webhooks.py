@@ -26,7 +26,6 @@ from messaging.domain.time import iso_time
 from messaging.usecases.create import now_ms
 
 _BREAKER_FAILURES = 3  # consecutive failures of one tenant's webhook that open its breaker
-_BREAKER_OPEN_MS = 30_000
 _MAX_PARALLEL_CONVERSATIONS = 10  # an SQS batch holds at most 10 messages
 
 
@@ -70,8 +69,9 @@ class Queued:
 class Breaker:
     """Per tenant: after a few consecutive failures, its deliveries are not attempted for a while."""
 
-    def __init__(self, clock: Callable[[], int]) -> None:
+    def __init__(self, clock: Callable[[], int], open_ms: int) -> None:
         self._clock = clock
+        self._open_ms = open_ms
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}
         self._open_until: dict[str, int] = {}
@@ -89,7 +89,7 @@ class Breaker:
             failures = self._failures.get(tenant.id, 0) + 1
             self._failures[tenant.id] = failures
             if failures >= _BREAKER_FAILURES:
-                self._open_until[tenant.id] = self._clock() + _BREAKER_OPEN_MS
+                self._open_until[tenant.id] = self._clock() + self._open_ms
 
 
 class DeliverWebhooks:
@@ -109,7 +109,11 @@ class DeliverWebhooks:
         self._allow_local = allow_local
         self._post = post
         self._clock = clock
-        self.breaker = Breaker(clock)
+        # Open for one retry base (30 s deployed): a skipped delivery still spends one of the queue's
+        # receives, so a window longer than the retries' own pace parks activities never tried. With a fixed
+        # 30 s and a 1 s base, activities redriven once the webhook healed went straight back to the
+        # dead-letter queue, skipped every time (tests/integration/test_webhook_dead_letters.py).
+        self.breaker = Breaker(clock, open_ms=retry_base_s * 1000)
 
     def __call__(self, batch: Sequence[Queued]) -> list[str]:
         """Delivers a batch; returns the record ids that failed (to be received again, later)."""
