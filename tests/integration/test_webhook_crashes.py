@@ -12,10 +12,11 @@ in execution environments of its own, a local receiver):
   handed it the message and before it could delete it: the message comes back when its visibility timeout ends
   (shortened to 5 s on the test's queue) and is delivered again, under the same webhook-id.
 The business may see an activity twice (it deduplicates on webhook-id); never one missing, never out of its
-conversation's order, never a repeat under another webhook-id. After a partial send, the retry sends the first
-ten again: SQS drops them as repeats (same deduplication id, the webhook-id, within five minutes), but the local
-queue engine (moto) only while the first copies are still queued, so here they may arrive twice (measured: 0 or
-10 repeats, depending on whether delivery had already taken the first ten when the retry came).
+conversation's order, never a repeat under another webhook-id. After a partial send, the retry sends the
+first ten again: SQS drops them as repeats (same deduplication id, the webhook-id, within five minutes), but
+the local queue engine (moto) only while the first copies are still queued, so here they may arrive twice
+(measured: 0 or 10 repeats, depending on whether delivery had already taken the first ten when the retry
+came).
 """
 
 from __future__ import annotations
