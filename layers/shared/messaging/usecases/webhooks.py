@@ -4,8 +4,8 @@ exponential backoff (at least 24 h of retries, then the dead-letter queue).
 
 One conversation's deliveries are sequential (its order); different conversations are delivered side by
 side, so that a slow or failing webhook holds back only its own conversations. A tenant whose webhook keeps
-failing is skipped for a short while (a circuit breaker, per execution environment), so that its retries do
-not spend the time of the deliveries queued behind them.
+failing is skipped for one retry base (a circuit breaker, per execution environment), so that its retries
+do not spend the time of the deliveries queued behind them.
 """
 
 from __future__ import annotations
