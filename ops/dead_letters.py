@@ -48,6 +48,18 @@ def parked(client: SQSClient, dead_letter_queue_url: str) -> Iterator[dict[str, 
         yield from (dict(message) for message in messages)
 
 
+def release(client: SQSClient, dead_letter_queue_url: str, messages: list[dict[str, Any]]) -> None:
+    """Makes messages the walk hid visible again at once. Without it, a `list` (or the messages a
+    `redrive --conversation` skips) stays hidden for the walk's minute: a redrive run right after a list
+    found nothing to move (tests/integration/test_webhook_dead_letters.py)."""
+    for start in range(0, len(messages), 10):
+        entries: Any = [
+            {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+            for index, message in enumerate(messages[start : start + 10])
+        ]
+        client.change_message_visibility_batch(QueueUrl=dead_letter_queue_url, Entries=entries)
+
+
 def describe(message: dict[str, Any]) -> str:
     body = json.loads(message["Body"])
     what = body.get("name") or body.get("kind")
@@ -62,9 +74,11 @@ def redrive(
 ) -> int:
     """Moves parked messages (one conversation's, or all) back to the webhook queue; returns how many."""
     moved = 0
+    skipped: list[dict[str, Any]] = []
     for message in parked(client, dead_letter_queue_url):
         body = json.loads(message["Body"])
         if conversation is not None and body["conversationId"] != conversation:
+            skipped.append(message)
             continue
         group = message.get("Attributes", {}).get("MessageGroupId", body["conversationId"])
         client.send_message(
@@ -75,6 +89,7 @@ def redrive(
         )
         client.delete_message(QueueUrl=dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
         moved += 1
+    release(client, dead_letter_queue_url, skipped)
     return moved
 
 
@@ -106,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = local.get("endpoint") if not args.queue_url else None
     client = boto3.client("sqs", endpoint_url=endpoint) if endpoint else boto3.client("sqs")
     if args.action == "list":
-        count = 0
-        for message in parked(client, dead_letter_queue_url):
+        listed = list(parked(client, dead_letter_queue_url))
+        for message in listed:
             print(describe(message))
-            count += 1
-        print(f"{count} parked")
+        release(client, dead_letter_queue_url, listed)
+        print(f"{len(listed)} parked")
         return 0
     print(f"{redrive(client, queue_url, dead_letter_queue_url, args.conversation)} redriven")
     return 0

@@ -6,6 +6,7 @@ For tests that talk to the API the way a client does, without a server: `api.pos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
@@ -19,8 +20,12 @@ REPRESENTATIVE = "/api/v1.0/representative"
 
 
 class InProcessApi:
-    def __init__(self, tenant: str = "tenant-a") -> None:
+    def __init__(self, tenant: str = "tenant-a", on_load: Callable[[ModuleType], None] | None = None) -> None:
+        """`on_load` is called with each function's module once it is loaded (its clients built): e.g. to
+        hook the DynamoDB client it holds (messaging.store.client.dynamodb_client(), cached until the next
+        load)."""
         self.tenant = tenant
+        self._on_load = on_load
         routes = http_routes(TEMPLATE)
         self._router = Router(routes)
         self._folders = {route.function_id: route.code_uri.strip("/").split("/")[-1] for route in routes}
@@ -40,6 +45,8 @@ class InProcessApi:
         folder = self._folders[match.route.function_id]
         if folder not in self._handlers:
             self._handlers[folder] = load_handler(folder)
+            if self._on_load is not None:
+                self._on_load(self._handlers[folder])
         event = api_event(
             method,
             path,

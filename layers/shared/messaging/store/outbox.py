@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.domain.activity import StoredMessage
 from messaging.domain.channel import Channel
@@ -121,6 +122,19 @@ class SqsWebhookQueue:
                 for index, handle in enumerate(receipt_handles[start : start + _SEND_BATCH])
             ]
             self._client.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+
+    def delete(self, receipt_handles: Sequence[str]) -> None:
+        """Deletes delivered messages ahead of the event source mapping, which deletes them again when the
+        invocation returns (a no-op by then). Best effort: one not deleted here is deleted by the mapping."""
+        for start in range(0, len(receipt_handles), _SEND_BATCH):
+            entries: Any = [
+                {"Id": str(index), "ReceiptHandle": handle}
+                for index, handle in enumerate(receipt_handles[start : start + _SEND_BATCH])
+            ]
+            try:
+                self._client.delete_message_batch(QueueUrl=self._url, Entries=entries)
+            except (BotoCoreError, ClientError):
+                return
 
 
 class DynamoDBDeliverySources:
