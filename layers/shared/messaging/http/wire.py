@@ -2,18 +2,24 @@
 builds plain documents now): compact separators, UTF-8 as is (no \\u escapes beyond the control characters),
 and pydantic's spelling of floats, which differs from Python's only below 1e-4 (1e-07 is 1e-7, 1.5e-05 is
 0.000015). Only a context variable can hold such a float, so the standard encoder writes the document and a
-slower exact writer takes over only when its output holds an exponent below zero.
+slower exact writer takes over only when its output holds a number with an exponent below zero.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+# A number with a negative exponent as the compact encoder writes one: a value after ':' or an item after
+# '[' or ',', ending at ',', ']' or '}'. Every such float matches; a string holding the same characters may
+# too (ids, "e-mail" in a text, a ":1e-5," typed by someone), which only costs the exact writer's time.
+_NEGATIVE_EXPONENT = re.compile(r"[:\[,]-?[0-9]+(?:\.[0-9]+)?e-[0-9]+[,\]}]")
 
 
 def dumps(document: Any) -> str:
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    if "e-" not in text:  # no float written as d.ddde-XX: Python's and pydantic's spellings agree
+    if _NEGATIVE_EXPONENT.search(text) is None:  # Python's and pydantic's spellings agree
         return text
     parts: list[str] = []
     _write(document, parts)
