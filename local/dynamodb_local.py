@@ -163,13 +163,8 @@ class DynamoDBLocal:
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate by PID, kill if it does not exit in time. Safe to call twice."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -182,6 +177,18 @@ class DynamoDBLocal:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def stop_process(process: "subprocess.Popen[bytes]", timeout: float = 10.0) -> None:
+    """Terminates a child process by its PID, and kills it if it has not exited within `timeout`."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def dynamodb_streams_client(endpoint: str, *, timeout_seconds: float = 10.0) -> "DynamoDBStreamsClient":

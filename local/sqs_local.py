@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.dynamodb_local import LOCAL_REGION, RUN_DIR, free_port, port_is_free
+from local.dynamodb_local import LOCAL_REGION, RUN_DIR, free_port, port_is_free, stop_process
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -106,13 +106,8 @@ class SqsLocal:
 
     def stop(self, timeout: float = 10.0) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

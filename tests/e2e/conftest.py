@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from local.dynamodb_local import free_port
+from local.dynamodb_local import free_port, stop_process
 from local.token import LOCAL_SCOPE, mint_token
 from tests.e2e.api_client import TenantApi
 from tests.harness import REPO
@@ -62,8 +62,7 @@ def dev_server(dynamodb_endpoint: str) -> Iterator[str]:
         _wait_until_serving(process, base_url)
         yield base_url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process, timeout=30)
 
 
 @pytest.fixture

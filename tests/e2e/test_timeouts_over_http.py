@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from local.dynamodb_local import DynamoDBLocal, dynamodb_client, free_port
+from local.dynamodb_local import DynamoDBLocal, dynamodb_client, free_port, stop_process
 from local.token import mint_token
 from local.webhook_receiver import Delivery, WebhookReceiver
 from messaging.domain.tenant import Tenant
@@ -96,8 +96,7 @@ def dev_server_with_one_minute_timeouts(tmp_path: Path) -> Any:
             _wait_until_serving(process, base_url)
             yield base_url, database.endpoint, tmp_path / "dev-server.log"
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            stop_process(process, timeout=60)
             log.close()
 
 

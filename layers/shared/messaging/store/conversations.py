@@ -193,12 +193,7 @@ class DynamoDBConversations:
             cancellation = Cancellation.of(error)
             if cancellation is None:
                 raise
-            if cancellation.failed(0):
-                state = cancellation.item(0)
-                raise ChangeRefused(
-                    items.state_from_item(state) if state else None, missing=state is None
-                ) from error
-            raise ChangeRefused(conflict=True) from error
+            raise _activity_refusal(cancellation) from error
 
     def transcript(
         self,
@@ -274,12 +269,7 @@ class DynamoDBConversations:
             cancellation = Cancellation.of(error)
             if cancellation is None:
                 raise
-            if cancellation.failed(0):
-                state = cancellation.item(0)
-                raise ChangeRefused(
-                    items.state_from_item(state) if state else None, missing=state is None
-                ) from error
-            raise ChangeRefused(conflict=True) from error
+            raise _activity_refusal(cancellation) from error
 
     def exists(self, tenant: Tenant, conversation_id: str) -> bool:
         answer = call_dynamodb(
@@ -300,14 +290,25 @@ class DynamoDBConversations:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
             old: Item | None = error.response.get("Item")  # type: ignore[assignment]  # ALL_OLD
-            raise ChangeRefused(items.state_from_item(old) if old else None, missing=old is None) from error
+            raise _refused_by_state(old) from error
         return items.state_from_item(answer["Attributes"]) if read_back else None
+
+
+def _refused_by_state(state: Item | None) -> ChangeRefused:
+    """The state's own condition failed: the refusal carries the state as it stands (None: no such one)."""
+    return ChangeRefused(items.state_from_item(state) if state else None, missing=state is None)
+
+
+def _activity_refusal(cancellation: Cancellation) -> ChangeRefused:
+    """An activity's transaction (the state's update first): refused by the state, or a conflict to retry."""
+    if cancellation.failed(0):
+        return _refused_by_state(cancellation.item(0))
+    return ChangeRefused(conflict=True)
 
 
 def _refusal(cancellation: Cancellation, takes_lock: bool) -> ChangeRefused:
     if cancellation.failed(0):
-        state = cancellation.item(0)
-        return ChangeRefused(items.state_from_item(state) if state else None, missing=state is None)
+        return _refused_by_state(cancellation.item(0))
     if cancellation.conflict:
         return ChangeRefused(conflict=True)
     if not takes_lock:
