@@ -3,6 +3,12 @@
 botocore's standard retry mode already retries throttling and 5xx inside each call; what lands here is a
 transaction that lost a race (TransactionConflict, a condition another writer just changed): retried a few
 times with jitter, 5 ms doubling to 160 ms, so that the winner can finish, then StoreBusy (503).
+
+Writers of one conversation (its activities and events) race for its next messageId: 64 sending at once is
+a queue on one item, where the last one in loses ~10 races, each to a writer that made progress (measured on
+DynamoDB Local; in AWS the same races come back as TransactionConflict). They get a larger budget,
+CONVERSATION_ATTEMPTS (≤ ~3.5 s of jittered waits in all), and wait after a lost race too, so that the queue
+drains instead of the losers colliding again at once.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Iterator
 from messaging.domain.errors import StoreBusy
 
 MAX_ATTEMPTS = 8
+CONVERSATION_ATTEMPTS = 24
 _BASE_S = 0.005
 _CAP_S = 0.160
 

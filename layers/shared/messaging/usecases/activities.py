@@ -19,7 +19,7 @@ from messaging.domain.errors import ConversationEnded, ConversationNotFound, Inv
 from messaging.domain.state_machine import Event, Status
 from messaging.domain.tenant import Tenant
 from messaging.limits import CONTEXT_MAX_BYTES, MAX_CONTEXT_ENTRIES
-from messaging.retry import attempts, backoff
+from messaging.retry import CONVERSATION_ATTEMPTS, attempts, backoff
 from messaging.store.activities import ActivityWrite
 from messaging.store.items import context_json
 from messaging.store.protocol import ChangeRefused
@@ -62,7 +62,7 @@ class SendActivity:
         customer_message = activity.kind is Kind.MESSAGE and activity.sender.role is Role.CUSTOMER
         accepted = _CUSTOMER_MESSAGE_DIRECTLY if customer_message else TAKES_ACTIVITIES
         state: ConversationState | None = None
-        for attempt in attempts(activity.kind.value):
+        for attempt in attempts(activity.kind.value, CONVERSATION_ATTEMPTS):
             now = self._clock()
             if state is not None:
                 status = _accepting(state, now)
@@ -107,7 +107,7 @@ class SendActivity:
 
     def _custom_event(self, tenant: Tenant, conversation_id: str, activity: Activity) -> ActivityOutcome:
         state: ConversationState | None = None
-        for attempt in attempts("event"):
+        for attempt in attempts("event", CONVERSATION_ATTEMPTS):
             found = self._store.details(tenant, conversation_id)
             if found is None:
                 raise ConversationNotFound(conversation_id)
@@ -147,6 +147,9 @@ def _learn(
         return state
     if refused.missing:
         raise ConversationNotFound(conversation_id)
+    if refused.current is not None and refused.current.status in TAKES_ACTIVITIES:
+        # Another writer took the messageId (or changed the context) first: let the queue drain.
+        backoff(attempt)
     return refused.current
 
 

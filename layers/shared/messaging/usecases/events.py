@@ -28,7 +28,7 @@ from messaging.domain.state_machine import (
     transition,
 )
 from messaging.domain.tenant import Tenant
-from messaging.retry import attempts, backoff
+from messaging.retry import CONVERSATION_ATTEMPTS, attempts, backoff
 from messaging.store.changes import Change
 from messaging.store.protocol import ChangeRefused, ConversationStore
 from messaging.usecases.create import now_ms
@@ -102,7 +102,7 @@ class ApplyEvent:
         `message`: the customer's message that comes with the event (a revival), given its messageId."""
         state: ConversationState | None = None
         replaced: ActiveLock | None = None
-        for attempt in attempts(event.value):
+        for attempt in attempts(event.value, CONVERSATION_ATTEMPTS):
             now = self._clock()
             source = _source(state, event, actor, assumed, now)
             if isinstance(source, EventOutcome):
@@ -131,6 +131,9 @@ class ApplyEvent:
                     backoff(attempt)
                 else:
                     state, replaced = _learn(conversation_id, refused, state, now)
+                    if state is not None and state.status is source:
+                        # Only the messageId was taken, by another writer: let the queue drain.
+                        backoff(attempt)
                 continue
             if stored is not None:
                 return EventOutcome.of(stored, changed=True, message_id=change.message_id)
