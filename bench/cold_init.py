@@ -59,7 +59,8 @@ def shipped_layout(functions: Sequence[str], layer_python: Path, scratch: Path) 
         folder = scratch / "task" / target
         if target == FLOOR:
             folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(CHILD.parent / "floor_app.py", folder / "floor_app.py")
+            for module in ("floor_app.py", "empty_app.py"):
+                shutil.copy2(CHILD.parent / module, folder / module)
         else:  # the function's folder as sam build packs it: no bytecode
             shutil.copytree(
                 REPO / "functions" / target, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")

@@ -8,7 +8,8 @@ Like Lambda's Python runtime: the function's folder first on sys.path (the task 
 2. first request: the work file says what to do next, with the clocks stopped while it is read:
    - "invoke": call <module>.<handler>(event, context) with the sample event (a product function);
    - "replay": make the recorded DynamoDB calls again on <module>.<handler>, a client (the floor: floor_app's
-     `client`), in order, ClientErrors caught (bench/replay.py).
+     `client`), in order, ClientErrors caught (bench/replay.py);
+   - "import": nothing (the import-only run of an instruction count, bench/instructions.py).
    Init + first request = 1 + 2. Deferring work from the import to the first request moves it between the
    two figures; it does not take it out of the second.
 
@@ -143,7 +144,12 @@ target = getattr(handler_module, handler_name)
 modules_after_pause = len(sys.modules)
 phase[0] = "request"
 resumed, resumed_cpu = time.perf_counter(), time.process_time()
-answer = target(event, context) if replay is None else {"outcomes": replay.replay(target, to_replay)}
+if work["mode"] == "import":  # the import-only figure of an instruction count: no request at all
+    answer = {}
+elif replay is None:
+    answer = target(event, context)
+else:
+    answer = {"outcomes": replay.replay(target, to_replay)}
 done, done_cpu = time.perf_counter(), time.process_time()
 modules_after_first = len(sys.modules)
 

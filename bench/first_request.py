@@ -24,11 +24,14 @@ init + first request ratio stays fair. No API function makes any today (the repo
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,9 +52,14 @@ if TYPE_CHECKING:
 CHILD = Path(__file__).with_name("first_child.py")
 REPLAY = Path(__file__).with_name("replay.py")
 FLOOR_MODULE, FLOOR_CLIENT = "floor_app", "client"
+EMPTY_MODULE, EMPTY_HANDLER = "empty_app", "handler"  # beside floor_app: the harness alone
 # Samples naming a conversation in their path run against one created by this function's main sample.
 SEED_FUNCTION = "create_conversation"
 PATH_ID = "conversationId"
+# Instructions executed by the whole process (cachegrind without its cache simulation: 20 times slower than
+# native, and the same count to within 0.1 % from run to run, where CPU time moves by a third here).
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+_I_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 @dataclass
@@ -84,15 +92,37 @@ class Side:
         return self.first_ms if wall else self.first_cpu_ms
 
 
+@dataclass(frozen=True)
+class Instructions:
+    """Instructions executed by each process of one counted pair (and the import-only runs), with the
+    harness's own (bench/empty_app.py through the same child, no request) taken off both sides."""
+
+    product_import: int
+    product_first: int  # import + first request
+    floor_import: int
+    floor_first: int
+    harness: int
+
+    def ratio(self, figure: str) -> float:
+        if figure == "import":
+            return (self.product_import - self.harness) / (self.floor_import - self.harness)
+        return (self.product_first - self.harness) / (self.floor_first - self.harness)
+
+    def millions(self, side: str, figure: str) -> float:
+        count = getattr(self, f"{side}_{figure}")
+        return float(count - self.harness) / 1e6
+
+
 @dataclass
 class ColdStart:
-    """A function's cold starts in one layout: its pairs with the floor."""
+    """A function's cold starts in one layout: its pairs with the floor, and its counted pair."""
 
     function: str
     sample: str  # file name in events/
     product: Side = field(default_factory=Side)
     floor: Side = field(default_factory=Side)
     faithful_replays: int = 0  # pairs where the floor saw the product's operations and errors
+    counted: Instructions | None = None
 
     @property
     def pairs(self) -> int:
@@ -111,6 +141,13 @@ class ColdStart:
         timed = self.product if side == "product" else self.floor
         pairs = zip(timed.figure("first", wall=wall), timed.figure("import", wall=wall), strict=True)
         return median(first - imported for first, imported in pairs)
+
+
+def instructions_of(valgrind_stderr: str) -> int:
+    found = _I_REFS.search(valgrind_stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{valgrind_stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
 
 
 def outcomes(calls: Sequence[Call]) -> list[tuple[str, str | None]]:
@@ -183,10 +220,11 @@ class ColdStarts:
         drop_tables(self._client, self._floor_tables)
 
     def measure(
-        self, layout: Layout, functions: Sequence[Function], repetitions: int
+        self, layout: Layout, functions: Sequence[Function], repetitions: int, *, count: bool = False
     ) -> dict[str, ColdStart]:
         """A warm-up pair per function (file cache, bytecode caches of the cached layout), then
-        `repetitions` rounds: every function once per round, rotated, each pair back to back."""
+        `repetitions` rounds: every function once per round, rotated, each pair back to back; `count`: then
+        one pair per function under valgrind, and the import-only runs (ColdStart.counted)."""
         results = {f.folder: ColdStart(f.folder, self._samples[f.folder].name) for f in functions}
         for function in functions:
             self.pair(layout, function)
@@ -199,9 +237,35 @@ class ColdStarts:
                 cold.floor.add(floor)
                 if outcomes(cold.product.calls) == outcomes(cold.floor.calls):
                     cold.faithful_replays += 1
+        if count:
+            self._count(layout, functions, results)
         return results
 
-    def pair(self, layout: Layout, function: Function) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _count(self, layout: Layout, functions: Sequence[Function], results: dict[str, ColdStart]) -> None:
+        """The counted runs. Counts do not depend on what else runs, so the import-only ones (no tables)
+        run on a second thread while the pairs (tables cleared per pair) run one after the other."""
+        with ThreadPoolExecutor(1) as pool:
+            harness = pool.submit(self.imported, layout, FLOOR, EMPTY_MODULE, EMPTY_HANDLER)
+            floor = pool.submit(self.imported, layout, FLOOR, FLOOR_MODULE, FLOOR_CLIENT)
+            alone = {
+                f.folder: pool.submit(self.imported, layout, f.folder, f.module, f.handler_name)
+                for f in functions
+            }
+            pairs = {f.folder: self.pair(layout, f, counted=True) for f in functions}
+            for folder, (product, floor_run) in pairs.items():
+                results[folder].counted = Instructions(
+                    product_import=alone[folder].result()["instructions"],
+                    product_first=product["instructions"],
+                    floor_import=floor.result()["instructions"],
+                    floor_first=floor_run["instructions"],
+                    harness=harness.result()["instructions"],
+                )
+
+    def pair(
+        self, layout: Layout, function: Function, *, counted: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One product run and its floor's, back to back; `counted`: both under valgrind (their results
+        get "instructions")."""
         self._serial += 1
         clear_tables(self._client, self._product_tables, self._keys)
         clear_tables(self._client, self._floor_tables, self._keys)
@@ -215,6 +279,7 @@ class ColdStarts:
             function.handler_name,
             self._product_tables,
             {"mode": "invoke", "event": event},
+            counted=counted,
         )
         names = {self._product_tables[logical_id]: name for logical_id, name in self._floor_tables.items()}
         recorded = [Call.from_json(call) for call in product["calls"]]
@@ -232,6 +297,7 @@ class ColdStarts:
             FLOOR_CLIENT,
             self._floor_tables,
             {"mode": "replay", "calls": [call.to_json() for call in to_replay]},
+            counted=counted,
         )
         return product, floor
 
@@ -251,6 +317,12 @@ class ColdStarts:
         conversation_id: str = json.loads(answer["body"])[PATH_ID]
         return conversation_id
 
+    def imported(self, layout: Layout, target: str, module: str, handler: str) -> dict[str, Any]:
+        """The import alone (no request), counted: the import-only instruction figure."""
+        return self._run(
+            layout, target, module, handler, self._product_tables, {"mode": "import"}, counted=True
+        )
+
     def _run(  # noqa: PLR0917 - one child: where, what, and with which tables
         self,
         layout: Layout,
@@ -259,9 +331,12 @@ class ColdStarts:
         handler: str,
         tables: Mapping[str, str],
         work: dict[str, Any],
+        *,
+        counted: bool = False,
     ) -> dict[str, Any]:
-        work_path = self._scratch / f"work-{self._serial}-{target}.json"
-        result_path = self._scratch / f"result-{self._serial}-{target}.json"
+        run = f"{self._serial}-{target}-{uuid.uuid4().hex[:8]}"  # imported() runs on another thread
+        work_path = self._scratch / f"work-{run}.json"
+        result_path = self._scratch / f"result-{run}.json"
         function_name = "floor" if target == FLOOR else target
         work_path.write_text(
             json.dumps(
@@ -279,6 +354,7 @@ class ColdStarts:
         env = {**lambda_environment(target, dict(tables)), "AWS_ENDPOINT_URL_DYNAMODB": self._endpoint}
         flags = ["-B"] if layout.compile_every_time else []
         command = [
+            *(VALGRIND if counted else []),
             sys.executable,
             *flags,
             str(CHILD),
@@ -293,6 +369,8 @@ class ColdStarts:
         if done.returncode != 0:
             raise RuntimeError(f"cold start of {target} ({layout.name}) failed:\n{done.stderr[-3000:]}")
         result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+        if counted:
+            result["instructions"] = instructions_of(done.stderr)
         work_path.unlink()
         result_path.unlink()
         return result
@@ -303,13 +381,17 @@ def measure_cold_starts(
     endpoint: str,
     samples: Mapping[str, Path],
     runs: Sequence[tuple[Layout, Sequence[Function], int]],
+    *,
+    count: bool = False,
 ) -> dict[str, dict[str, ColdStart]]:
-    """layout name -> function folder -> its pairs."""
+    """layout name -> function folder -> its pairs (and `count`: its counted pair)."""
+    if count and shutil.which(VALGRIND[0]) is None:
+        raise RuntimeError("the cold-start instruction counts need valgrind: apt-get install valgrind")
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
         cold = ColdStarts(client, endpoint, samples, Path(scratch))
         try:
             return {
-                layout.name: cold.measure(layout, functions, repetitions)
+                layout.name: cold.measure(layout, functions, repetitions, count=count)
                 for layout, functions, repetitions in runs
             }
         finally:

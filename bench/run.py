@@ -65,7 +65,7 @@ from bench.cost import (
     snapstart_line,
     total,
 )
-from bench.first_request import ColdStart, measure_cold_starts
+from bench.first_request import ColdStart, Instructions, measure_cold_starts
 from bench.functions import main_samples
 from bench.layer import ARM64, LayerSize, build_layer, measure_layer
 from bench.memory import FLOOR as RSS_FLOOR
@@ -196,7 +196,8 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
         log(
             f"cold starts (import + first request, and the floor replaying its DynamoDB calls): cached "
             f"{settings.cold_repetitions} × {len(cached)} pairs, as shipped "
-            f"{settings.shipped_repetitions} × {len(api)} pairs, each function once more to warm up"
+            f"{settings.shipped_repetitions} × {len(api)} pairs, each function once more to warm up; then "
+            "one counted pair and import per function under valgrind (instructions)"
         )
         cold = measure_cold_starts(
             dynamodb_client(local.endpoint),
@@ -206,6 +207,7 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
                 (cached_layout(ALL_FUNCTIONS), cached, settings.cold_repetitions),
                 (shipped_layout(ALL_FUNCTIONS, host_layer, scratch), api, settings.shipped_repetitions),
             ],
+            count=True,
         )
         worst = max(API_FUNCTIONS, key=lambda name: cold[CACHED][name].ratio("import"))
         log(f"cold init: -X importtime of {worst} and the floor")
@@ -356,22 +358,24 @@ def _message_invocations(m: Measured) -> list[Invocation]:
     ]
 
 
+def _cold_ratio(cold: ColdStart, figure: str) -> float:
+    """The goal's figure: the instruction count's ratio (the same to 0.1 % run to run), else CPU time's."""
+    return cold.counted.ratio(figure) if cold.counted is not None else cold.ratio(figure)
+
+
 def _cold_goals(m: Measured) -> list[Goal]:
-    """Per API function, init + first request then import only: the worse of the two layouts."""
+    """Per API function, init + first request then import only: the worse of the two layouts, counted in
+    instructions; the medians of the timed pairs (CPU, wall) beside them."""
     goals = []
     for figure, title in (("first", "1a. Cold start, init + first request"), ("import", "1b. Import only")):
         for function in API_FUNCTIONS:
             measured = {layout: m.cold[layout][function] for layout in m.cold if function in m.cold[layout]}
-            ratios = {layout: cold.ratio(figure) for layout, cold in measured.items()}
+            ratios = {layout: _cold_ratio(cold, figure) for layout, cold in measured.items()}
             worst = max(ratios, key=lambda layout: ratios[layout])
-            cold = measured[worst]
-            detail = ", ".join(
-                f"{layout} {ratios[layout]:.2f}× (wall {measured[layout].ratio(figure, wall=True):.2f}×)"
-                for layout in measured
-            )
-            detail += (
-                f"; {worst}: CPU {ms(cold.median_ms('product', figure))} vs "
-                f"{ms(cold.median_ms('floor', figure))}"
+            detail = "instructions " + ", ".join(f"{layout} {ratios[layout]:.3f}×" for layout in measured)
+            detail += "; CPU (median of pairs) " + ", ".join(
+                f"{layout} {cold.ratio(figure):.2f}× (wall {cold.ratio(figure, wall=True):.2f}×)"
+                for layout, cold in measured.items()
             )
             goals.append(Goal(f"{title} vs boto3 floor: {function}", ratios[worst], COLD_GOAL, "×", detail))
     return goals
@@ -584,6 +588,11 @@ def _environment_line(seconds: float, load: tuple[float, float]) -> str:
     )
 
 
+def _counted_cell(counted: Instructions, figure: str) -> str:
+    product, floor = counted.millions("product", figure), counted.millions("floor", figure)
+    return f"{product:.0f} M / {floor:.0f} M = {counted.ratio(figure):.3f}×"
+
+
 def _cold_section(m: Measured) -> Section:
     rows = []
     for function in ALL_FUNCTIONS:
@@ -597,6 +606,12 @@ def _cold_section(m: Measured) -> Section:
                     f"{ms(cold.median_ms('product', figure))} / {ms(cold.median_ms('floor', figure))}",
                     f"{cold.ratio(figure):.2f}× / {cold.ratio(figure, wall=True):.2f}×",
                 ]
+            counted = cold.counted
+            figures += (
+                [_counted_cell(counted, "import"), _counted_cell(counted, "first")]
+                if counted is not None
+                else ["-", "-"]
+            )
             calls = cold.product.calls
             rows.append(
                 [
@@ -627,6 +642,8 @@ def _cold_section(m: Measured) -> Section:
             "Ratio CPU / wall",
             "Init + first request: CPU, product / floor",
             "Ratio CPU / wall",
+            "Instructions, import only: product / floor",
+            "Instructions, init + first request: product / floor",
             "First request alone: CPU, product / floor",
             "DynamoDB calls of the first request",
             "Replayed alike",
@@ -650,6 +667,12 @@ def _cold_section(m: Measured) -> Section:
             "and floor back to back, functions rotated) of product / floor, in CPU time (the goal) and "
             "wall time (it includes DynamoDB Local's answer times and swings with machine load). Moving work "
             "from the import into the first request moves it between the two figures, not out of the second.",
+            "Instructions (the goal's figure): one more pair per function, and the import alone, each "
+            "process run under valgrind (cachegrind, no cache simulation), minus the instructions of the "
+            "same child importing bench/empty_app.py (the interpreter's start-up and the harness). Counts "
+            "repeat to 0.1 % from run to run, where CPU time here moves by a third between identical "
+            "processes (floors of the same work, one function to the next). They leave out what costs time "
+            "without instructions (page faults, cache misses), so the CPU ratios stay beside them.",
             "Cached: the repository with its bytecode caches. As shipped: the layer as `make build` ships it "
             "(sam build's layout plus unchecked-hash .pyc of the modules the functions import at init), run "
             "with -B, so a module imported only by the first request is compiled from source there. "

@@ -20,7 +20,7 @@ from bench.cost import (
     SNAPSTART_RESTORE_PER_GB,
     snapstart_line,
 )
-from bench.first_request import CHILD, REPLAY, with_seeded_ids
+from bench.first_request import CHILD, REPLAY, Instructions, instructions_of, with_seeded_ids
 from bench.functions import SampleError, functions_of, main_sample, main_samples
 from bench.replay import Call, from_json_value, rename_tables, replay, to_json_value
 from local.template import load_template
@@ -221,6 +221,54 @@ def test_the_child_times_import_and_first_request_and_records_every_call(tmp_pat
             "ConditionalCheckFailedException",
         ),
     ]
+
+
+def test_the_childs_import_mode_imports_and_makes_no_request(tmp_path: Path) -> None:
+    # Given a handler that would call DynamoDB when invoked
+    (tmp_path / "stubbed_app.py").write_text(STUBBED_HANDLER)
+    work, result = tmp_path / "work.json", tmp_path / "result.json"
+    work.write_text(
+        json.dumps(
+            {
+                "mode": "import",
+                "replay_module": str(REPLAY),
+                "function_name": "fn",
+                "memory_mb": 256,
+                "request_id": "r-1",
+                "timeout_s": 10.0,
+            }
+        )
+    )
+    # When the child runs it in import mode (the import-only instruction count)
+    command = [sys.executable, str(CHILD), str(tmp_path), "-", "stubbed_app", "lambda_handler", str(work)]
+    subprocess.run([*command, str(result)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    # Then the handler was never called: no answer, no call
+    answer = json.loads(result.read_text())
+    assert (answer["status"], answer["calls"]) == (None, [])
+
+
+def test_an_instruction_count_is_read_from_valgrinds_summary() -> None:
+    stderr = (
+        "==12== Cachegrind, a high-precision tracing profiler\n==12== \n==12== I   refs:      1,144,804,400\n"
+    )
+    assert instructions_of(stderr) == 1_144_804_400
+    with pytest.raises(RuntimeError, match="no instruction count"):
+        instructions_of("==12== ERROR SUMMARY: 0 errors")
+
+
+def test_instruction_ratios_take_the_harness_off_both_sides() -> None:
+    # Given the harness alone at 100 M, the floor's import at 300 M and its import + replay at 310 M
+    counted = Instructions(
+        product_import=340_000_000,
+        product_first=360_000_000,
+        floor_import=300_000_000,
+        floor_first=310_000_000,
+        harness=100_000_000,
+    )
+    # Then each ratio compares what the handler and the floor added to the harness
+    assert counted.ratio("import") == pytest.approx(240 / 200)
+    assert counted.ratio("first") == pytest.approx(260 / 210)
+    assert counted.millions("product", "first") == pytest.approx(260)
 
 
 def test_snapstart_costs_its_cache_by_the_hour_and_its_restores_by_cold_start() -> None:
