@@ -18,6 +18,10 @@ memory is then shared by all of them. Reviewed for this code:
 - Not fixable after start, and harmless here: the interpreter's hash seed (PYTHONHASHSEED) is the snapshot's;
   it only changes the iteration order of sets of strings, which no answer depends on.
 
+Before the snapshot: what a function loads on first use rather than at import (the create function's
+idempotency utility, messaging.usecases.idempotent_on_demand) is loaded, so that restored environments do
+not load it in a request.
+
 `snapshot_restore_py` is part of Lambda's Python runtime; the layer pins the same package so that local runs
 and the tests register the hooks with the same code. Lambda runs the hooks only for a function whose handler
 module imported the registering module: every API function imports this one through messaging.wiring.
@@ -25,7 +29,10 @@ module imported the registering module: every API function imports this one thro
 
 from __future__ import annotations
 
-from snapshot_restore_py import register_after_restore
+from collections.abc import Callable
+from typing import Any
+
+from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from messaging import retry
 
@@ -36,3 +43,8 @@ def after_restore() -> None:
 
 
 register_after_restore(after_restore)
+
+
+def before_snapshot(load: Callable[[], Any]) -> None:
+    """Work a request would otherwise do on first use (a lazy import): done once, before the snapshot."""
+    register_before_snapshot(load)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from messaging import snapstart  # noqa: F401 - registers the after-restore hook
+from messaging import snapstart  # registers the after-restore hook
 from messaging.config import settings
 from messaging.domain.ids import ConversationIds
 from messaging.store.client import dynamodb_client
 from messaging.store.conversations import DynamoDBConversations
 from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent
+from messaging.usecases.idempotent_on_demand import CreateWithRequestIds
 from messaging.usecases.reads import GetConversation
 
 if TYPE_CHECKING:
@@ -34,19 +35,25 @@ def conversations() -> DynamoDBConversations:
     )
 
 
-def create_conversation() -> IdempotentCreate:
-    # Imported here: only the create function pays for Powertools' idempotency utility at cold start.
-    from messaging.usecases.idempotency import (  # noqa: PLC0415
-        IdempotentCreate,
-        RetrySafeDynamoDBPersistenceLayer,
-    )
-
+def create_conversation() -> CreateWithRequestIds:
     config = settings()
-    persistence = RetrySafeDynamoDBPersistenceLayer(
-        table_name=config.idempotency_table, boto3_client=dynamodb_client()
-    )
     create = CreateConversation(conversations(), ConversationIds(config.id_secret), config.timeouts)
-    return IdempotentCreate(create, persistence, config.idempotency_window_seconds)
+
+    def idempotent() -> IdempotentCreate:
+        # Imported here, the first time a request carries a conversationrequestid (idempotent_on_demand).
+        from messaging.usecases.idempotency import (  # noqa: PLC0415
+            IdempotentCreate,
+            RetrySafeDynamoDBPersistenceLayer,
+        )
+
+        persistence = RetrySafeDynamoDBPersistenceLayer(
+            table_name=config.idempotency_table, boto3_client=dynamodb_client()
+        )
+        return IdempotentCreate(create, persistence, config.idempotency_window_seconds)
+
+    created = CreateWithRequestIds(create, idempotent)
+    snapstart.before_snapshot(created.idempotent)
+    return created
 
 
 def apply_event() -> ApplyEvent:
