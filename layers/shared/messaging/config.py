@@ -18,6 +18,8 @@ def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The function's configuration, read once from its environment (template.yaml sets it)."""
+
     conversations_table: str
     contacts_table: str
     idempotency_table: str

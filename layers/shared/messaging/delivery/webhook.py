@@ -51,6 +51,8 @@ _CONTROL_OR_SPACE_RUN = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What one POST to a webhook came to: delivered or not, the status or the reason, how long."""
+
     delivered: bool  # the tenant answered 2xx in time
     status: int | None  # the HTTP status, None when there was no answer
     reason: str  # short, for logs and the dead-letter store
@@ -133,6 +135,8 @@ def post_activity(
 
 @dataclass(frozen=True)
 class _Request:
+    """One signed POST, ready to send: where, the path, the body and its headers."""
+
     target: WebhookTarget
     path: str
     body: bytes

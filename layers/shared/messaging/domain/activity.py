@@ -26,6 +26,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Sender:
+    """Who an activity is from: the customer, or a representative (id and name)."""
+
     role: Role
     id: str | None = None
     name: str | None = None
@@ -33,6 +35,8 @@ class Sender:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
+    """A file in a message: its content type, its https or data: URL, its name."""
+
     content_type: str
     content_url: str
     name: str | None = None
@@ -40,6 +44,8 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
+    """A message, typing or custom event in a conversation, as the domain sees it."""
+
     kind: Kind
     sender: Sender
     text: str | None = None

@@ -12,6 +12,8 @@ ROTATION_GRACE_MS = 24 * 3_600_000
 
 @dataclass(frozen=True, slots=True)
 class Channel:
+    """A tenant's webhook settings: the URL and the signing secret (the previous one during a rotation)."""
+
     webhook_url: str
     secret: str
     previous_secret: str | None = None

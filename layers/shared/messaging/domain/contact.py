@@ -9,6 +9,8 @@ from messaging.domain.conversation import ContactMatch, CustomerDetails
 
 @dataclass(frozen=True, slots=True)
 class Contact:
+    """An identified customer as stored: the contact's id and names, email and phone."""
+
     contact_id: str
     firstname: str | None = None
     lastname: str | None = None
@@ -19,6 +21,8 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class ContactIdentification:
+    """How a create identified its customer: the contact id, the match, and what to write."""
+
     contact_id: str | None
     match: ContactMatch
     existing: Contact | None = None

@@ -23,6 +23,8 @@ class ContactMatch(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CustomerDetails:
+    """What the request says about the customer (customercontext)."""
+
     customerid: str | None = None
     firstname: str | None = None
     lastname: str | None = None
@@ -33,18 +35,24 @@ class CustomerDetails:
 
 @dataclass(frozen=True, slots=True)
 class ContextVariable:
+    """A context variable's value, and whether the representative may see it."""
+
     value: ContextValue
     is_displayable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class StartMessage:
+    """The customer's first message, sent with the create."""
+
     message: str
     displayname: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Representative:
+    """The representative who took a conversation: id and display name."""
+
     id: str
     name: str | None = None
 
@@ -113,6 +121,8 @@ class ConversationState:
 
 @dataclass(frozen=True, slots=True)
 class ConversationDetails:
+    """What a conversation keeps apart from its state: customer, contact, context, start message."""
+
     customer: CustomerDetails = field(default_factory=CustomerDetails)
     contact_id: str | None = None
     contact_match: ContactMatch = ContactMatch.NONE
@@ -124,6 +134,8 @@ class ConversationDetails:
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
+    """A conversation as read: its state and its details."""
+
     state: ConversationState
     details: ConversationDetails
 

@@ -14,6 +14,8 @@ from messaging.domain.tenant import Tenant
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
+    """What a state change or a representative's activity must deliver to the webhook (the outbox)."""
+
     tenant: Tenant
     conversation_id: str
     message_id: int  # the activity's id within the conversation: its order, and (with the id) its webhook-id

@@ -63,6 +63,8 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """One row of the state table: from a status, on an event, to a status, and what it emits."""
+
     source: Status
     event: Event
     target: Status

@@ -7,4 +7,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
+    """The business a request acts for, from the token's tenant claim."""
+
     id: str

@@ -100,6 +100,8 @@ class Call[B, Q]:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """What a route returns: the status, the body (a document), extra headers."""
+
     status: int
     body: Any = None  # a JSON document (messaging.http.views), or None for no body
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -121,6 +123,8 @@ class Documented:
 
 @dataclass(frozen=True, slots=True)
 class PathParameter:
+    """A path parameter's declaration: its OpenAPI description and schema, and its parser."""
+
     description: str
     schema: Mapping[str, Any]
     parse: Callable[[str], str]  # raises InvalidRequest for a malformed value

@@ -25,6 +25,8 @@ TYPE_BASE = "/docs/errors#"
 
 @dataclass(frozen=True, slots=True)
 class ProblemType:
+    """One problem type of the API: its status, title and documented description."""
+
     status: int
     title: str
     description: str  # for the docs page and the OpenAPI document
@@ -102,6 +104,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
+    """One field's error in a problem document: the field, the rule's code, the message."""
+
     field: str
     code: str
     message: str

@@ -55,6 +55,8 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CreateRequest:
+    """A create's body read: the domain request and its conversationrequestid."""
+
     request: ConversationRequest
     request_id: str | None  # conversationrequestid
 
@@ -92,6 +94,8 @@ class PageQuery:
 
 @dataclass(frozen=True, slots=True)
 class RepresentativeListQuery:
+    """The representative list's query, read: status, representativeId, page size, token."""
+
     status: str
     representative_id: str | None
     page_size: int

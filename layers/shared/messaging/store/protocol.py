@@ -106,6 +106,8 @@ class DueConversation:
 
 @dataclass(frozen=True, slots=True)
 class Transcript:
+    """A page of a conversation's messages as stored, the key to go on from, and whether it exists."""
+
     messages: list[StoredMessage]
     next_key: dict[str, str] | None
     exists: bool | None  # None: not known from this page alone (a later page, or one from a given time)
@@ -113,6 +115,8 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Page[T]:
+    """A page of items as stored, and the key to go on from."""
+
     items: list[T]
     next_key: (
         dict[str, Any] | None

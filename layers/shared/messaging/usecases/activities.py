@@ -44,6 +44,8 @@ class ActivityStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ActivityOutcome:
+    """What sending an activity came to: its messageId, and whether it revived the conversation."""
+
     message_id: int
     revived: bool = False  # a customer's message brought a waiting conversation back to the queue
 

@@ -52,6 +52,8 @@ class GetConversation:
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
+    """A page of the conversation list and the continuation token of the next."""
+
     conversations: list[ListedConversation]
     continuation_token: str | None
 
@@ -110,6 +112,8 @@ class TranscriptStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TranscriptPage:
+    """A page of the transcript and the continuation token of the next."""
+
     messages: list[StoredMessage]
     continuation_token: str | None
 

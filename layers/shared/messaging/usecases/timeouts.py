@@ -33,6 +33,8 @@ class DueConversations(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
+    """What a timeout sweep did: conversations closed by their timeout, refiled, unchanged."""
+
     timed_out: int = 0
     refiled: int = 0
     unchanged: int = 0  # changed by something else meanwhile
