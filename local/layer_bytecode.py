@@ -51,13 +51,17 @@ for name in sys.argv[1:]:
 import pkgutil, messaging.http.models as models
 for info in pkgutil.iter_modules(models.__path__, "messaging.http.models."):
     importlib.import_module(info.name)
+# A create with a conversationrequestid loads Powertools' idempotency on first use
+# (messaging.usecases.idempotent_on_demand): compiled too, or that first request would compile it.
+importlib.import_module("messaging.usecases.idempotency")
 print(json.dumps(sorted(sys.modules)))
 """
 
 
 def imported_modules(functions: tuple[str, ...] = FUNCTIONS) -> list[str]:
     """Names of every module the functions' handlers import at init, as Lambda would import them, and those
-    a refused request imports (the request models, pydantic)."""
+    a refused request (the request models, pydantic) or an idempotent create (Powertools' idempotency)
+    imports on first use."""
     output = subprocess.run(
         [sys.executable, "-c", _LIST_MODULES, *functions],
         cwd=REPO,

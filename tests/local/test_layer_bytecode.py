@@ -12,11 +12,13 @@ from tests.harness import REPO
 UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 
 
-def test_the_modules_of_the_handlers_and_of_a_refused_request_are_listed() -> None:
+def test_the_modules_of_the_handlers_of_a_refused_request_and_of_an_idempotent_create_are_listed() -> None:
     modules = set(imported_modules())
     # The handlers' own imports, and what a refused request imports to explain itself (models, pydantic)
     assert {"messaging.usecases.create", "aws_lambda_powertools.logging"} <= modules
     assert {"messaging.http.models.create", "messaging.http.models.activities", "pydantic"} <= modules
+    # And what an idempotent create loads on first use (Powertools' idempotency utility)
+    assert "aws_lambda_powertools.utilities.idempotency.persistence.dynamodb" in modules
 
 
 def test_modules_in_the_layer_get_unchecked_hash_bytecode(tmp_path: Path) -> None:
