@@ -117,7 +117,8 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
 # pytest loads the rootdir's conftest.py first. Hypothesis: no shrinking of a failing example (a failure is
 # all a mutant run needs to know; shrinking one can take longer than the whole test), the rest unchanged.
 # The integration tests' stream reader gives up after 30 s instead of 120 (the TTL record comes in ~2 s): a
-# mutant that keeps it from ever coming then fails in 30 s, not in mutmut's timeout.
+# mutant that keeps it from ever coming then fails in 30 s, not in mutmut's timeout. Mutated code runs slower
+# (mutmut's trampolines): the webhook latency bound gets 5 s of slack, not 2 (it catches a 10 s hold-up).
 STAGE_CONFTEST = '''"""Written by local/mutation.py: settings for the tests that run against mutants."""
 
 import os
@@ -125,6 +126,7 @@ import os
 from hypothesis import Phase, settings
 
 os.environ.setdefault("STREAM_RECORD_TIMEOUT_S", "30")
+os.environ.setdefault("LATENCY_SLACK_S", "5")
 
 settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
 settings.load_profile("mutation")

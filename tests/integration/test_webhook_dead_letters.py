@@ -38,6 +38,9 @@ from tests.integration.webhooks import Queues, Tenant, WebhookPipeline, eventual
 
 MAX_RECEIVES = "3"
 SAMPLES = 5  # state changes measured for the healthy tenant, at least, in each phase
+# How much later than its baseline B's changes may arrive while A fails (or twice the baseline). The hold-up
+# this guards against was 10 s; local/mutation.py widens it to 5 s for mutated code, which runs slower.
+LATENCY_SLACK_S = float(os.environ.get("LATENCY_SLACK_S", "2"))
 
 
 def dead_letters(action: str, queues: Queues) -> str:
@@ -151,8 +154,8 @@ def test_a_webhook_that_never_succeeds_parks_its_activities_and_a_redrive_delive
             f"(max {max(during):.2f}, {len(during)} changes); A: {len(attempts)} failed POSTs, "
             f"{len(expected)} activities parked after {max_receives} receives"
         )
-        assert median(during) <= max(2 * median(baseline), median(baseline) + 2)
-        assert max(during) <= max(2 * max(baseline), max(baseline) + 2)
+        assert median(during) <= max(2 * median(baseline), median(baseline) + LATENCY_SLACK_S)
+        assert max(during) <= max(2 * max(baseline), max(baseline) + LATENCY_SLACK_S)
 
         # When the documented command lists the dead letters
         listed = dead_letters("list", webhook_queues)
