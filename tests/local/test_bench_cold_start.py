@@ -187,14 +187,14 @@ def lambda_handler(event, context):
 """
 
 
-def test_the_child_times_import_and_first_request_and_records_every_call(tmp_path: Path) -> None:
+def run_stubbed_child(tmp_path: Path, work: dict[str, Any]) -> dict[str, Any]:
+    """bench/first_child.py on the stubbed handler, with `work` (mode, event) and the usual invocation."""
     (tmp_path / "stubbed_app.py").write_text(STUBBED_HANDLER)
-    work, result = tmp_path / "work.json", tmp_path / "result.json"
-    work.write_text(
+    work_path, result = tmp_path / "work.json", tmp_path / "result.json"
+    work_path.write_text(
         json.dumps(
             {
-                "mode": "invoke",
-                "event": {"ok": True},
+                **work,
                 "replay_module": str(REPLAY),
                 "function_name": "fn",
                 "memory_mb": 256,
@@ -203,9 +203,22 @@ def test_the_child_times_import_and_first_request_and_records_every_call(tmp_pat
             }
         )
     )
-    command = [sys.executable, str(CHILD), str(tmp_path), "-", "stubbed_app", "lambda_handler", str(work)]
+    command = [
+        sys.executable,
+        str(CHILD),
+        str(tmp_path),
+        "-",
+        "stubbed_app",
+        "lambda_handler",
+        str(work_path),
+    ]
     subprocess.run([*command, str(result)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
-    answer = json.loads(result.read_text())
+    answer: dict[str, Any] = json.loads(result.read_text())
+    return answer
+
+
+def test_the_child_times_import_and_first_request_and_records_every_call(tmp_path: Path) -> None:
+    answer = run_stubbed_child(tmp_path, {"mode": "invoke", "event": {"ok": True}})
     assert answer["status"] == 200
     # Both figures are there, wall and CPU (their values are the bench's business, never a test's).
     assert all(
@@ -225,25 +238,9 @@ def test_the_child_times_import_and_first_request_and_records_every_call(tmp_pat
 
 def test_the_childs_import_mode_imports_and_makes_no_request(tmp_path: Path) -> None:
     # Given a handler that would call DynamoDB when invoked
-    (tmp_path / "stubbed_app.py").write_text(STUBBED_HANDLER)
-    work, result = tmp_path / "work.json", tmp_path / "result.json"
-    work.write_text(
-        json.dumps(
-            {
-                "mode": "import",
-                "replay_module": str(REPLAY),
-                "function_name": "fn",
-                "memory_mb": 256,
-                "request_id": "r-1",
-                "timeout_s": 10.0,
-            }
-        )
-    )
     # When the child runs it in import mode (the import-only instruction count)
-    command = [sys.executable, str(CHILD), str(tmp_path), "-", "stubbed_app", "lambda_handler", str(work)]
-    subprocess.run([*command, str(result)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    answer = run_stubbed_child(tmp_path, {"mode": "import"})
     # Then the handler was never called: no answer, no call
-    answer = json.loads(result.read_text())
     assert (answer["status"], answer["calls"]) == (None, [])
 
 

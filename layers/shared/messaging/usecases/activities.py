@@ -84,7 +84,7 @@ class SendActivity:
             try:
                 self._store.record(write)
             except ChangeRefused as refused:
-                state = _learn(conversation_id, refused, state, attempt)
+                state = _learn(conversation_id, refused, state, attempt, message_id)
                 continue
             return ActivityOutcome(message_id)
         raise AssertionError("unreachable: attempts() raises when exhausted")
@@ -124,7 +124,7 @@ class SendActivity:
                 self._store.record_context(write, context, version)
             except ChangeRefused as refused:
                 # A conflict is also another event's context landing first: read and merge again.
-                state = _learn(conversation_id, refused, state, attempt)
+                state = _learn(conversation_id, refused, state, attempt, message_id)
                 continue
             return ActivityOutcome(message_id)
         raise AssertionError("unreachable: attempts() raises when exhausted")
@@ -142,15 +142,16 @@ def _next_id(state: ConversationState | None, now: int) -> int:
 
 
 def _learn(
-    conversation_id: str, refused: ChangeRefused, state: ConversationState | None, attempt: int
+    conversation_id: str, refused: ChangeRefused, state: ConversationState | None, attempt: int, tried: int
 ) -> ConversationState | None:
     if refused.conflict:
         backoff(attempt)
         return state
     if refused.missing:
         raise ConversationNotFound(conversation_id)
-    if refused.current is not None and refused.current.status in TAKES_ACTIVITIES:
-        # Another writer took the messageId (or changed the context) first: let the queue drain.
+    if refused.current is not None and refused.current.last_message_id >= tried:
+        # Another writer took the messageId first: let the queue drain. (A refusal by the state, e.g. a
+        # customer's message to a waiting conversation, goes on at once.)
         backoff(attempt)
     return refused.current
 
