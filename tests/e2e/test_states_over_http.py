@@ -324,6 +324,12 @@ def test_waiting_frees_the_customerid_and_resume_waits_until_the_new_conversatio
     assert is_problem(refused, 409, "customer_has_active_conversation"), refused.body
     assert refused.body["conversationId"] == new_id
     assert waiting.views() == before
+    # Nor can the customer's message revive it: 409 naming the holder, the message not stored
+    transcript = api.transcript(waiting.id).body
+    revival = waiting.send(CUSTOMER_MESSAGE)
+    assert is_problem(revival, 409, "customer_has_active_conversation"), revival.body
+    assert revival.body["conversationId"] == new_id
+    assert (waiting.views(), api.transcript(waiting.id).body) == (before, transcript)
 
     # When the new one ends (open → closed by the customer)
     ended = api.end_of_conversation(new_id)

@@ -1,4 +1,5 @@
-"""DynamoDB round trips per create (README "Access patterns"): new ≤ 2, existing ≤ 1; never a Scan."""
+"""DynamoDB round trips (README "Access patterns"): a create new ≤ 2, existing 1; every transition and every
+message 1 (one TransactWriteItems or UpdateItem, written blind: no read first)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from messaging.store.client import dynamodb_client
+from tests.api import CONSUMER, REPRESENTATIVE, InProcessApi
 from tests.harness import CREATE, api_event, count_dynamodb_calls, invoke, load_handler
 
 
@@ -35,3 +37,46 @@ def test_new_takes_at_most_two_round_trips_and_existing_one(
     with count_dynamodb_calls(dynamodb_client()) as calls:
         assert invoke(handler, api_event("POST", CREATE, {"customercontext": customer})).status == 200
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("customerid", ["c-lifecycle", None], ids=["with-lock", "without-customerid"])
+def test_every_transition_and_message_is_one_round_trip(
+    local_env: dict[str, str], customerid: str | None
+) -> None:
+    # Given an open conversation (with or without the customerid's active lock), and every function's own
+    # DynamoDB client (built when its module loads) recording its round trips
+    calls: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        calls.append(request.headers.get("X-Amz-Target", b"").decode().rpartition(".")[2])
+
+    api = InProcessApi(
+        on_load=lambda _: dynamodb_client().meta.events.register("before-send.dynamodb", record)
+    )
+    conversation_id = api.start(customerid)
+    other_id = api.start(f"{customerid}-other" if customerid else None)
+    message = {"type": "message", "text": "hello"}
+    steps = [
+        ("accept", lambda: api.event(conversation_id, "accept")),
+        ("customer message", lambda: api.call("POST", f"{CONSUMER}/conversation/{conversation_id}", message)),
+        (
+            "representative message",
+            lambda: api.call(
+                "POST",
+                f"{REPRESENTATIVE}/conversation/{conversation_id}",
+                {**message, "from": {"id": "rep-1", "name": "Rep"}},
+            ),
+        ),
+        ("wait", lambda: api.event(conversation_id, "wait")),
+        ("resume", lambda: api.event(conversation_id, "resume")),
+        ("end", lambda: api.event(conversation_id, "end")),
+        ("close", lambda: api.event(conversation_id, "close")),
+        ("endOfConversation (open → closed)", lambda: api.end(other_id)),
+    ]
+    for name, step in steps:
+        # When each step is taken, Then it answers 200 after exactly one DynamoDB call
+        calls.clear()
+        answer = step()
+        assert answer.status == 200, (name, answer.body)
+        # (a transaction when the lock or a message is written with the state, else the state's update)
+        assert len(calls) == 1 and calls[0] in {"TransactWriteItems", "UpdateItem"}, (name, calls)

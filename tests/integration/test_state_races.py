@@ -39,19 +39,20 @@ from messaging.domain.errors import ConversationNotFound, CustomerHasActiveConve
 from messaging.domain.ids import ConversationIds, is_conversation_id, lock_fingerprint
 from messaging.domain.state_machine import TRANSITIONS, CloseReason, EndedBy, Event, Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.store import keys
-from messaging.store.changes import Change
 from messaging.store.client import dynamodb_client
 from messaging.store.conversations import DynamoDBConversations
 from messaging.store.lists import DynamoDBDueConversations
 from messaging.store.protocol import (
+    Change,
     ChangeRefused,
     ConversationStore,
     CreateSnapshot,
     NewConversation,
     WriteRejected,
 )
-from messaging.usecases.create import CreateConversation, now_ms
+from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent, EventOutcome
 from messaging.usecases.timeouts import SweepReport, SweepTimeouts
 from messaging.wiring import conversations

@@ -20,12 +20,13 @@ from messaging.domain.conversation import (
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import CloseReason, EndedBy, Event, Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.store import keys
 from messaging.store.client import dynamodb_client
 from messaging.store.lists import DynamoDBDueConversations
 from messaging.store.outbox import outgoing_of
 from messaging.usecases.activities import SendActivity
-from messaging.usecases.create import CreateConversation, now_ms
+from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent
 from messaging.usecases.reads import GetConversation
 from messaging.usecases.timeouts import SweepTimeouts

@@ -51,8 +51,8 @@ from messaging.domain.state_machine import Event, Status, transition
 from messaging.domain.tenant import Tenant
 from messaging.http.readers import read_create
 from messaging.store import activities, changes
-from messaging.store.activities import ActivityWrite
 from messaging.store.conversations import DynamoDBConversations
+from messaging.store.protocol import ActivityWrite, Change
 from messaging.usecases.activities import _CUSTOMER_MESSAGE_DIRECTLY, TAKES_ACTIVITIES
 from messaging.usecases.create import CreateConversation
 
@@ -207,7 +207,7 @@ def product_change(baseline: ModuleType, event: Event, source: Status, **extra: 
     step = transition(source, event)
     assert step is not None
     deadline = baseline.DEADLINES_MS.get(step.target.value)
-    change = changes.Change(
+    change = Change(
         tenant,
         conversation_id,
         step,

@@ -3,6 +3,7 @@ a value no key can safely hold is refused. The unverified token fallback exists 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -40,6 +41,46 @@ def test_under_sam_local_the_bearer_token_names_the_tenant_whatever_the_header_c
 ) -> None:
     monkeypatch.setenv("AWS_SAM_LOCAL", "true")
     assert tenant_from_claims(claims_of(_without_authorizer(header_name)), "client_id").id == "acme"
+
+
+def _sam_local_event(*authorizations: str) -> dict[str, object]:
+    """As `sam local start-api` sends it: no authorizer block; each value its own header (differing case)."""
+    event = api_event("POST", CREATE, {})
+    del event["requestContext"]["authorizer"]
+    names = ("Authorization", "authorization", "AUTHORIZATION")
+    event["headers"] = {names[i]: value for i, value in enumerate(authorizations)}
+    return event
+
+
+@pytest.mark.parametrize(
+    "authorizations",
+    [
+        (f"Bearer {mint_token('acme', ttl_seconds=-60)}",),
+        (f"Bearer {mint_token('acme', extra_claims={'exp': float('nan')})}",),
+        (f"Bearer {mint_token('acme', extra_claims={'exp': float('inf')})}",),
+        (f"Bearer {mint_token('acme', extra_claims={'nbf': int(time.time()) + 3600})}",),
+        (f"Bearer {mint_token('acme')}", f"Bearer {mint_token('acme')}"),
+        ("Bearer not-a-jwt",),
+        (),
+    ],
+    ids=[
+        "expired",
+        "exp NaN",
+        "exp Infinity",
+        "not yet valid",
+        "two Authorization headers",
+        "malformed",
+        "none",
+    ],
+)
+def test_under_sam_local_the_dev_servers_token_checks_apply(
+    monkeypatch: pytest.MonkeyPatch, authorizations: tuple[str, ...]
+) -> None:
+    # Given a sam local run (no authorizer block), When the token is one the dev server refuses
+    monkeypatch.setenv("AWS_SAM_LOCAL", "true")
+    # Then there is no tenant either (the same module checks both local paths)
+    with pytest.raises(Unauthenticated):
+        tenant_from_claims(claims_of(_sam_local_event(*authorizations)), "client_id")
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from messaging.domain.conversation import CreateOutcome
+from messaging.domain.conversation import ContactMatch, CreateOutcome
 
 logger = Logger()
 metrics = Metrics()
@@ -36,10 +36,10 @@ class Metric(StrEnum):
     IDEMPOTENT_REPLAYS = "IdempotentReplays"
 
 
-_CONTACT_METRICS = {
-    "matched": Metric.CONTACTS_MATCHED,
-    "created": Metric.CONTACTS_CREATED,
-    "ambiguous": Metric.CONTACTS_AMBIGUOUS,
+_CONTACT_METRICS: dict[str, Metric] = {
+    ContactMatch.MATCHED: Metric.CONTACTS_MATCHED,
+    ContactMatch.CREATED: Metric.CONTACTS_CREATED,
+    ContactMatch.AMBIGUOUS: Metric.CONTACTS_AMBIGUOUS,
 }
 
 

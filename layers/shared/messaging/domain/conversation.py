@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -179,3 +180,12 @@ class ActiveLock:
 
     def is_active(self, now_ms: int) -> bool:
         return now_ms < self.expires_at_ms
+
+
+def context_json(context: dict[str, ContextVariable]) -> str:
+    """The context as stored and as its size limit counts it (CONTEXT_MAX_BYTES, in UTF-8)."""
+    return json.dumps(
+        {k: {"value": v.value, "isDisplayable": v.is_displayable} for k, v in context.items()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

@@ -1,8 +1,14 @@
-"""Times as the API writes them: ISO 8601, UTC, milliseconds."""
+"""Times: the clock every use case reads (epoch milliseconds), and as the API writes them (ISO 8601, UTC,
+milliseconds)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def iso_time(epoch_ms: int | None) -> str | None:

@@ -26,7 +26,7 @@ from messaging.domain.conversation import (
     StartMessage,
 )
 from messaging.domain.errors import InvalidRequest
-from messaging.domain.state_machine import Event
+from messaging.domain.state_machine import Event, Status
 from messaging.http import checks
 from messaging.limits import (
     ACTIVITY_FIELD_MAX,
@@ -341,7 +341,7 @@ def read_channel(document: Any) -> str | None:
 
 _PAGE = frozenset({"StartTimeStamp", "PageSize", "ContinuationToken"})
 _REPRESENTATIVE_LIST = frozenset({"status", "representativeId", "PageSize", "ContinuationToken"})
-LIST_STATUSES = frozenset({"open", "active", "waiting", "wrapup"})
+LIST_STATUSES = frozenset(status.value for status in Status if status is not Status.CLOSED)
 
 
 def _page_size(parameters: dict[str, Any], high: int) -> int:
@@ -378,7 +378,7 @@ def read_transcript_query(document: Any) -> PageQuery | None:
 def read_representative_list_query(document: Any) -> RepresentativeListQuery | None:
     try:
         parameters = _object(document, _REPRESENTATIVE_LIST)
-        status = parameters.get("status", "open")
+        status = parameters.get("status", Status.OPEN.value)
         if type(status) is not str or status not in LIST_STATUSES:
             raise Refused
         return RepresentativeListQuery(

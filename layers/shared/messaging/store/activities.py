@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from messaging.domain.activity import Attachment, Kind, Role, Sender, StoredMessage
-from messaging.domain.state_machine import Status
+from messaging.domain.activity import Attachment, Role, Sender, StoredMessage
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
 from messaging.store.calls import Item
 from messaging.store.items import KIND_MESSAGE, n, s
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityWrite:
-    """One activity of one conversation, as the use case decided it."""
-
-    tenant: Tenant
-    conversation_id: str
-    kind: Kind
-    now_ms: int
-    message_id: int
-    accepted_in: frozenset[Status]  # the statuses in which the conversation takes it
-    message: StoredMessage | None = None  # stored in the transcript (and the deadline moves on)
-    delivered: bool = False  # left in the outbox for the business's webhook
+from messaging.store.protocol import ActivityWrite
 
 
 def state_update(table: str, write: ActivityWrite) -> dict[str, Any]:

@@ -9,42 +9,35 @@ assumed source status; when it was wrong, ALL_OLD returns the real state and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from messaging.domain.activity import StoredMessage
-from messaging.domain.conversation import ActiveLock, Representative
+from messaging.domain.activity import Kind
+from messaging.domain.conversation import ActiveLock
 from messaging.domain.ids import lock_fingerprint
-from messaging.domain.state_machine import SETS_REPRESENTATIVE, Effect, Event, Status, Transition
+from messaging.domain.state_machine import (
+    SETS_REPRESENTATIVE,
+    TRANSITIONS,
+    CloseReason,
+    Effect,
+    Event,
+    Status,
+)
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
-from messaging.store.items import INDEX_ATTRIBUTES, n, purge_time, representative_value, s
+from messaging.store.items import INDEX_ATTRIBUTES, KIND_LOCK, n, purge_time, representative_value, s
+from messaging.store.protocol import Change
 
 _LISTED = frozenset({Status.OPEN, Status.ACTIVE, Status.WAITING})
 # A closed conversation is on no list and due for nothing: every index key goes, with the state's timeout.
 _CLOSED_REMOVALS = (*INDEX_ATTRIBUTES, "timeoutMs")
+# A lock's holder times out of open or active alike (the state table: same event, status and reason).
+_HOLDER_TIMEOUT = TRANSITIONS[(Status.OPEN, Event.TIMEOUT)]
 
 
 def event_outbox(name: str, status: Status, now_ms: int) -> dict[str, Any]:
     """What a state change leaves for the webhook: the stream carries it to delivery (README, Webhooks);
     the event's id is the state's lastMessageId in the same image."""
-    return {"M": {"kind": s("event"), "name": s(name), "status": s(status.value), "at": n(now_ms)}}
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One transition of one conversation, as the use case decided it."""
-
-    tenant: Tenant
-    conversation_id: str
-    transition: Transition
-    now_ms: int
-    message_id: int  # the event's activity id: greater than every id the conversation gave so far
-    deadline_ms: int | None  # the target status's deadline (None: closed)
-    actor: Representative | None = None
-    channel_id: str | None = None
-    replaced_lock: ActiveLock | None = None  # TAKE over this lock: its holder is past its deadline
-    message: StoredMessage | None = None  # a customer's message that revives a waiting conversation
+    return {"M": {"kind": s(Kind.EVENT.value), "name": s(name), "status": s(status.value), "at": n(now_ms)}}
 
 
 def state_update(table: str, change: Change, retention_s: int) -> dict[str, Any]:
@@ -154,7 +147,7 @@ def lock_actions(table: str, change: Change, retention_s: int) -> list[dict[str,
         ]
     item = {
         **key,
-        "kind": s("activeLock"),
+        "kind": s(KIND_LOCK),
         "tenant": s(change.tenant.id),
         "conversationId": s(change.conversation_id),
         "expiresAt": n(change.deadline_ms),
@@ -207,10 +200,10 @@ def holder_timeout(
             ":open": s(Status.OPEN.value),
             ":active": s(Status.ACTIVE.value),
             ":closed": s(Status.CLOSED.value),
-            ":timeout": s("timeout"),
+            ":timeout": s(CloseReason.TIMEOUT.value),
             ":now": n(now_ms),
             ":one": n(1),
-            ":outbox": event_outbox("ConversationTimedOut", Status.CLOSED, now_ms),
+            ":outbox": event_outbox(_HOLDER_TIMEOUT.emits, _HOLDER_TIMEOUT.target, now_ms),
         },
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }

@@ -13,15 +13,22 @@ from messaging.domain.conversation import (
     Conversation,
     ConversationDetails,
     ConversationState,
+    context_json,
 )
 from messaging.domain.errors import StoreBusy
 from messaging.domain.state_machine import Effect
 from messaging.domain.tenant import Tenant
 from messaging.store import activities, changes, items, keys
-from messaging.store.activities import ActivityWrite
 from messaging.store.calls import Cancellation, Item, attribute_key, call_dynamodb, error_code, plain_key
-from messaging.store.changes import Change
-from messaging.store.protocol import ChangeRefused, CreateSnapshot, NewConversation, Transcript, WriteRejected
+from messaging.store.protocol import (
+    ActivityWrite,
+    Change,
+    ChangeRefused,
+    CreateSnapshot,
+    NewConversation,
+    Transcript,
+    WriteRejected,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -129,11 +136,15 @@ class DynamoDBConversations:
             actions.append(_put_new(self._contacts, items.contact_item(tenant, contact, now_ms)))
             if new.email is not None:
                 email_index = len(actions)
-                lookup = items.contact_lookup_item(keys.email_key(tenant, new.email), "email", contact)
+                lookup = items.contact_lookup_item(
+                    keys.email_key(tenant, new.email), items.KIND_EMAIL_LOOKUP, contact
+                )
                 actions.append(_put_new(self._contacts, lookup))
             if new.phone is not None:
                 phone_index = len(actions)
-                lookup = items.contact_lookup_item(keys.phone_key(tenant, new.phone), "phone", contact)
+                lookup = items.contact_lookup_item(
+                    keys.phone_key(tenant, new.phone), items.KIND_PHONE_LOOKUP, contact
+                )
                 actions.append(_put_new(self._contacts, lookup))
         try:
             call_dynamodb(self._client.transact_write_items, TransactItems=actions)
@@ -254,7 +265,7 @@ class DynamoDBConversations:
             + ("attribute_not_exists(contextVersion)" if version == 0 else "contextVersion = :version"),
             "UpdateExpression": "SET context = :context, contextVersion = :next",
             "ExpressionAttributeValues": {
-                ":context": {"S": items.context_json(context)},
+                ":context": {"S": context_json(context)},
                 ":next": {"N": str(version + 1)},
                 **({":version": {"N": str(version)}} if version else {}),
             },

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from messaging.domain.activity import Role
 from messaging.domain.contact import Contact
 from messaging.domain.conversation import (
     ActiveLock,
@@ -21,6 +22,7 @@ from messaging.domain.conversation import (
     CustomerDetails,
     Representative,
     StartMessage,
+    context_json,
 )
 from messaging.domain.state_machine import CloseReason, EndedBy, Status
 from messaging.domain.tenant import Tenant
@@ -32,6 +34,8 @@ KIND_DETAILS = "details"
 KIND_MESSAGE = "message"
 KIND_LOCK = "activeLock"
 KIND_CONTACT = "contact"
+KIND_EMAIL_LOOKUP = "email"
+KIND_PHONE_LOOKUP = "phone"
 
 _CUSTOMER_FIELDS = ("customerid", "firstname", "lastname", "preferredname", "email", "phonenumber")
 _NAME_FIELDS = ("firstname", "lastname", "preferredname")
@@ -197,14 +201,6 @@ def details_item(tenant: Tenant, conversation_id: str, details: ConversationDeta
     return item
 
 
-def context_json(context: dict[str, ContextVariable]) -> str:
-    return json.dumps(
-        {k: {"value": v.value, "isDisplayable": v.is_displayable} for k, v in context.items()},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
 def details_from_item(item: Item) -> ConversationDetails:
     customer = {name: str(v["S"]) for name, v in item.get("customer", {"M": {}})["M"].items()}
     start_message = None
@@ -242,7 +238,7 @@ def conversation_from_items(found: list[Item]) -> Conversation | None:
 
 def start_message_item(tenant: Tenant, conversation_id: str, message_id: int, message: StartMessage) -> Item:
     """The start message as the transcript's first message, from the customer."""
-    sender = _string_map({"role": "customer", "name": message.displayname})
+    sender = _string_map({"role": Role.CUSTOMER.value, "name": message.displayname})
     return {
         "pk": s(keys.conversation_key(tenant, conversation_id)),
         "sk": s(keys.message_sort_key(message_id)),

@@ -5,12 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from messaging.domain.activity import StoredMessage
+from messaging.domain.activity import Kind, StoredMessage
 from messaging.domain.contact import Contact
-from messaging.domain.conversation import ActiveLock, Conversation, ConversationState
-from messaging.domain.state_machine import Status
+from messaging.domain.conversation import ActiveLock, Conversation, ConversationState, Representative
+from messaging.domain.state_machine import Status, Transition
 from messaging.domain.tenant import Tenant
-from messaging.store.changes import Change
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One transition of one conversation, as the use case decided it."""
+
+    tenant: Tenant
+    conversation_id: str
+    transition: Transition
+    now_ms: int
+    message_id: int  # the event's activity id: greater than every id the conversation gave so far
+    deadline_ms: int | None  # the target status's deadline (None: closed)
+    actor: Representative | None = None
+    channel_id: str | None = None
+    replaced_lock: ActiveLock | None = None  # TAKE over this lock: its holder is past its deadline
+    message: StoredMessage | None = None  # a customer's message that revives a waiting conversation
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityWrite:
+    """One activity of one conversation, as the use case decided it."""
+
+    tenant: Tenant
+    conversation_id: str
+    kind: Kind
+    now_ms: int
+    message_id: int
+    accepted_in: frozenset[Status]  # the statuses in which the conversation takes it
+    message: StoredMessage | None = None  # stored in the transcript (and the deadline moves on)
+    delivered: bool = False  # left in the outbox for the business's webhook
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from messaging.domain.activity import Activity, Kind, Role, StoredMessage
-from messaging.domain.conversation import ContextVariable, ConversationDetails, ConversationState
+from messaging.domain.conversation import (
+    ContextVariable,
+    ConversationDetails,
+    ConversationState,
+    context_json,
+)
 from messaging.domain.errors import ConversationEnded, ConversationNotFound, InvalidRequest, InvalidTransition
 from messaging.domain.state_machine import Event, Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.limits import CONTEXT_MAX_BYTES, MAX_CONTEXT_ENTRIES
 from messaging.retry import CONVERSATION_ATTEMPTS, attempts, backoff
-from messaging.store.activities import ActivityWrite
-from messaging.store.items import context_json
-from messaging.store.protocol import ChangeRefused
-from messaging.usecases.create import now_ms
+from messaging.store.protocol import ActivityWrite, ChangeRefused
 from messaging.usecases.events import ApplyEvent
 
 TAKES_ACTIVITIES = frozenset({Status.OPEN, Status.ACTIVE, Status.WAITING})

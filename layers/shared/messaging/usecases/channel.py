@@ -10,7 +10,7 @@ from messaging.delivery.url_guard import UnsafeWebhookUrl, check_webhook_url
 from messaging.domain.channel import ROTATION_GRACE_MS, Channel
 from messaging.domain.errors import ChannelNotFound, InvalidRequest
 from messaging.domain.tenant import Tenant
-from messaging.usecases.create import now_ms
+from messaging.domain.time import now_ms
 
 
 class ChannelStore(Protocol):

@@ -8,7 +8,6 @@ lock, so the answer is the winner's conversation without another read.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 
@@ -26,12 +25,9 @@ from messaging.domain.conversation import (
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.retry import attempts, backoff
 from messaging.store.protocol import ConversationStore, CreateSnapshot, NewConversation, WriteRejected
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class CreateConversation:

@@ -28,10 +28,9 @@ from messaging.domain.state_machine import (
     transition,
 )
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.retry import CONVERSATION_ATTEMPTS, attempts, backoff
-from messaging.store.changes import Change
-from messaging.store.protocol import ChangeRefused, ConversationStore
-from messaging.usecases.create import now_ms
+from messaging.store.protocol import Change, ChangeRefused, ConversationStore
 
 # The status each event most often finds: the first, blind attempt assumes it.
 _LIKELY_SOURCE = {

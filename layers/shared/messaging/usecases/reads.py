@@ -11,9 +11,9 @@ from messaging.domain.conversation import ContextVariable, Conversation, Convers
 from messaging.domain.errors import ConversationNotFound
 from messaging.domain.state_machine import Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.store import keys
 from messaging.store.protocol import ListedConversation, Page, Transcript
-from messaging.usecases.create import now_ms
 from messaging.usecases.paging import ContinuationTokens
 
 

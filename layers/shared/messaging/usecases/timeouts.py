@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from messaging.domain.state_machine import Event, Status
 from messaging.domain.tenant import Tenant
+from messaging.domain.time import now_ms
 from messaging.store.keys import DUE_SHARDS
 from messaging.store.protocol import DueConversation, Page
-from messaging.usecases.create import now_ms
 from messaging.usecases.events import ApplyEvent
 
 

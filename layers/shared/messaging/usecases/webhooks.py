@@ -18,12 +18,11 @@ from typing import Any, Protocol
 
 from messaging.delivery.backoff import retry_delay_seconds
 from messaging.delivery.webhook import DeliveryResult, post_activity
-from messaging.domain.activity import StoredMessage
+from messaging.domain.activity import Kind, Role, StoredMessage
 from messaging.domain.channel import Channel
 from messaging.domain.outgoing import Outgoing
 from messaging.domain.tenant import Tenant
-from messaging.domain.time import iso_time
-from messaging.usecases.create import now_ms
+from messaging.domain.time import iso_time, now_ms
 
 _BREAKER_FAILURES = 3  # consecutive failures of one tenant's webhook that open its breaker
 _MAX_PARALLEL_CONVERSATIONS = 10  # an SQS batch holds at most 10 messages
@@ -174,7 +173,7 @@ class DeliverWebhooks:
 
     def _activity(self, outgoing: Outgoing) -> dict[str, Any] | None:
         activity = webhook_activity(outgoing)
-        if outgoing.kind == "message":
+        if outgoing.kind == Kind.MESSAGE:
             message = self._sources.message(outgoing.tenant, outgoing.conversation_id, outgoing.message_id)
             if message is None:
                 return None
@@ -187,7 +186,7 @@ class DeliverWebhooks:
             activity["from"] = {
                 "id": message.sender.id,
                 "name": message.sender.name,
-                "role": "representative",
+                "role": Role.REPRESENTATIVE.value,
             }
         return activity
 
@@ -202,10 +201,10 @@ def webhook_activity(outgoing: Outgoing) -> dict[str, Any]:
         "from": {
             "id": outgoing.representative_id,
             "name": outgoing.representative_name,
-            "role": "representative",
+            "role": Role.REPRESENTATIVE.value,
         },
     }
-    if outgoing.kind == "event":
+    if outgoing.kind == Kind.EVENT:
         activity["name"] = outgoing.name
         activity["value"] = {"status": outgoing.status}
     return activity
