@@ -67,6 +67,8 @@ from bench.cost import (
 )
 from bench.first_request import ColdStart, Instructions, measure_cold_starts
 from bench.functions import main_samples
+from bench.id_secret import IdSecretCost, measure_id_secret
+from bench.id_secret import describe as describe_id_secret
 from bench.layer import ARM64, LayerSize, build_layer, measure_layer
 from bench.memory import FLOOR as RSS_FLOOR
 from bench.memory import Rss, measure_rss, peak
@@ -170,6 +172,7 @@ class Measured:
     rss: dict[str, Rss]
     seconds: float
     load: tuple[float, float]
+    id_secret: IdSecretCost
 
 
 def measure_all(settings: Settings, log: Progress) -> Measured:
@@ -212,6 +215,8 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
         worst = max(API_FUNCTIONS, key=lambda name: cold[CACHED][name].ratio("import"))
         log(f"cold init: -X importtime of {worst} and the floor")
         imports = import_costs(cached_layout(ALL_FUNCTIONS), worst, cold_env, settings.importtime_runs)
+        log("the id secret: reading it and keying the first conversation id, fresh interpreters")
+        id_secret = measure_id_secret()
 
         log("the local queue engine (moto's SQS, for the webhook queue): starting")
         prefix = f"b{uuid.uuid4().hex[:8]}-"
@@ -243,7 +248,7 @@ def measure_all(settings: Settings, log: Progress) -> Measured:
                 rss = measure_rss(tables, local.endpoint, settings.rss_requests, settings.rss_repetitions)
     seconds = time.monotonic() - log.started
     load = (load_at_start, os.getloadavg()[0])
-    return Measured(layer_size, cold, imports, worst, counts, warm, rss, seconds, load)
+    return Measured(layer_size, cold, imports, worst, counts, warm, rss, seconds, load, id_secret)
 
 
 def _api_invocation(m: Measured, name: str, scenario: str) -> Invocation:
@@ -593,6 +598,13 @@ def _counted_cell(counted: Instructions, figure: str) -> str:
     return f"{product:.0f} M / {floor:.0f} M = {counted.ratio(figure):.3f}×"
 
 
+def _id_secret_note(m: Measured) -> str:
+    create = m.cold[CACHED]["create_conversation"].median_ms("product", "first")
+    share = m.id_secret.keyed_us / 1000 / create
+    about = describe_id_secret(m.id_secret)
+    return f"{about} That is {share:.2%} of create's init + first request (CPU, cached)."
+
+
 def _cold_section(m: Measured) -> Section:
     rows = []
     for function in ALL_FUNCTIONS:
@@ -679,6 +691,7 @@ def _cold_section(m: Measured) -> Section:
             f"Functions that are not API functions ({', '.join(OTHER_FUNCTIONS) or 'none'}) are measured in "
             "the cached layout only, and are in no goal.",
             f"Calls made during an import (replayed in the floor's first request): {init_calls}.",
+            _id_secret_note(m),
             *(
                 [
                     f"Not measured: {', '.join(sorted(NO_COLD_START))} (its first request calls SQS; the "

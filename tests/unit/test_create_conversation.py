@@ -75,6 +75,19 @@ def test_a_token_with_only_azp_or_sub_is_no_tenant(create: CreateCall) -> None:
     assert create({}, claims={"sub": "t-1", "client_id": ""}).status == 401
 
 
+@pytest.mark.parametrize("tenant", ["\ud800s", "ac\x00me", "a\x1bb", "acme\n", "", "x" * 257], ids=repr)
+def test_a_tenant_claim_that_is_no_valid_tenant_is_a_401_and_nothing_is_written(
+    create: CreateCall, moto_tables: dict[str, str], tenant: str
+) -> None:
+    # Given a token whose tenant claim is a lone surrogate, holds a control character, is empty or too long
+    # When it creates a conversation
+    answer = create({"customercontext": {"customerid": "jdoe123"}}, claims={"client_id": tenant})
+    # Then the answer is 401 and no key was written under any tenant
+    assert answer.status == 401, answer.body
+    table = moto_tables["ConversationsTable"]
+    assert boto3.client("dynamodb").scan(TableName=table)["Items"] == []
+
+
 def test_the_deployment_s_tenant_claim_is_the_only_claim_read(
     create: CreateCall, moto_tables: dict[str, str]
 ) -> None:
