@@ -137,6 +137,21 @@ def test_the_projects_template_requires_each_side_s_scope_on_its_routes() -> Non
     assert ("desk/work",) in set(overridden.values())
 
 
+def test_with_scopes_in_roles_api_gateway_requires_no_scope_the_functions_do() -> None:
+    # Given the template deployed with ScopeClaim=roles (Entra ID's app-only tokens carry roles, no scope)
+    template = load_template(REPO_ROOT / "template.yaml")
+    scopes = route_scopes(template, {"ScopeClaim": "roles"})
+    # Then no route requires a scope of API Gateway's authorizer (it could never find one)
+    assert set(scopes.values()) == {()}
+    # And every function learns where the scopes are and what each side's is
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert (variables["SCOPE_CLAIM"], variables["CONSUMER_SCOPE"], variables["REPRESENTATIVE_SCOPE"]) == (
+        {"Ref": "ScopeClaim"},
+        {"Ref": "ConsumerScope"},
+        {"Ref": "RepresentativeScope"},
+    )
+
+
 def get(server: DevServer, route: tuple[str, str], token: str) -> Any:
     return call(server.base_url, route[0], route[1], headers=bearer(token))
 

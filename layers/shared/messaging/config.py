@@ -27,6 +27,11 @@ class Settings:
     retention_seconds: int  # 0 keeps conversation records forever
     idempotency_window_seconds: int
     tenant_claim: str
+    # `scope` (default): API Gateway requires each side's scope. `roles`: the functions do, as an app role in
+    # the token's `roles` claim (Entra ID's client-credentials tokens carry no scope).
+    scope_claim: str
+    consumer_scope: str
+    representative_scope: str
     id_secret: bytes  # per deployment; keys conversation-id fingerprints and continuation tokens
     channels_table: str
     webhook_queue_url: str
@@ -50,6 +55,9 @@ class Settings:
             retention_seconds=int(env.get("RETENTION_DAYS", "90")) * 86_400,
             idempotency_window_seconds=int(env.get("IDEMPOTENCY_WINDOW_MINUTES", "60")) * 60,
             tenant_claim=env.get("TENANT_CLAIM") or "client_id",
+            scope_claim=env.get("SCOPE_CLAIM") or "scope",
+            consumer_scope=env.get("CONSUMER_SCOPE") or "messaging/conversations",
+            representative_scope=env.get("REPRESENTATIVE_SCOPE") or "messaging/representative",
             id_secret=env["ID_SECRET"].encode("utf-8"),
             channels_table=env.get("CHANNELS_TABLE", ""),
             webhook_queue_url=env.get("WEBHOOK_QUEUE_URL", ""),

@@ -11,6 +11,11 @@ class Unauthenticated(MessagingError):
     """No token, or no usable tenant claim in it."""
 
 
+class Forbidden(MessagingError):
+    """The token lacks what the route requires: with ScopeClaim=roles, the app role its side needs (API
+    Gateway checks scopes, never roles)."""
+
+
 class ConversationNotFound(MessagingError):
     """Unknown conversation id, or another tenant's (the two are indistinguishable on purpose)."""
 

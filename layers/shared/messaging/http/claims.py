@@ -14,17 +14,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from messaging.config import settings
-from messaging.domain.errors import Unauthenticated
+from messaging.domain.errors import Forbidden, Unauthenticated
 from messaging.domain.tenant import Tenant
 from messaging.http.bearer import BearerTokenError, claims_from_authorization
+from messaging.http.paths import REPRESENTATIVE
 from messaging.limits import MAX_TENANT_LENGTH
 from messaging.observability import logger
 
 
-def caller(event: Mapping[str, Any]) -> Tenant:
-    tenant = tenant_from_claims(claims_of(event), settings().tenant_claim)
+def caller(event: Mapping[str, Any], route: str = "") -> Tenant:
+    """The tenant of the request to `route` (its path as declared), once its token may call that route."""
+    claims, config = claims_of(event), settings()
+    tenant = tenant_from_claims(claims, config.tenant_claim)
     logger.append_keys(tenant=tenant.id)  # a client id, not personal data: on every later log line
+    if config.scope_claim == "roles":
+        required = config.representative_scope if route.startswith(REPRESENTATIVE) else config.consumer_scope
+        if required not in app_roles(claims):
+            raise Forbidden(f"the token's roles claim does not hold {required}, which this route requires")
     return tenant
+
+
+def app_roles(claims: Mapping[str, Any] | None) -> frozenset[str]:
+    """The token's app roles (`roles`): a JSON array in the token itself (local runs), or one string
+    "[a b]" as API Gateway's JWT authorizer hands an array claim to the function. Role values hold no
+    spaces (Entra ID refuses them)."""
+    value = (claims or {}).get("roles")
+    if isinstance(value, list):
+        return frozenset(role for role in value if isinstance(role, str))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        return frozenset(text.split())
+    return frozenset()
 
 
 def tenant_from_claims(claims: Mapping[str, Any] | None, claim: str) -> Tenant:

@@ -178,7 +178,7 @@ class Operation[B, Q]:
         return tuple(dict.fromkeys(codes))
 
     def answer(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        tenant = caller(event)
+        tenant = caller(event, self.path)
         rejection = request_body.unacceptable(event) if self.body is not None else None
         if rejection is not None:
             return rejection

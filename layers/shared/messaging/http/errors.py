@@ -11,6 +11,7 @@ from messaging.domain.errors import (
     ConversationEnded,
     ConversationNotFound,
     CustomerHasActiveConversation,
+    Forbidden,
     InvalidContinuationToken,
     InvalidRequest,
     InvalidTransition,
@@ -28,7 +29,7 @@ _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
 _UNION_TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 
 
-def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one answer per error kind
+def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911, PLR0912 - one answer per error kind
     match error:
         case MalformedJson():
             count(Metric.VALIDATION_FAILURES)
@@ -42,6 +43,9 @@ def answer_for_error(error: Exception) -> dict[str, Any]:  # noqa: PLR0911 - one
             return problem_answer(error.code, error.message, errors)
         case Unauthenticated():
             return problem_answer("unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"})
+        case Forbidden():
+            challenge = 'Bearer error="insufficient_scope"'
+            return problem_answer("forbidden", str(error), headers={"WWW-Authenticate": challenge})
         case ConversationNotFound():
             return problem_answer("conversation_not_found", "no such conversation")
         case ChannelNotFound():

@@ -58,7 +58,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "unauthorized": ProblemType(
         401, "Not authenticated", "No bearer token, or a token without a usable tenant claim."
     ),
-    "forbidden": ProblemType(403, "Not allowed", "The token lacks the scope this route requires."),
+    "forbidden": ProblemType(
+        403, "Not allowed", "The token lacks the scope (or app role) this route requires."
+    ),
     "not_found": ProblemType(404, "No such route", "No route matches this method and path."),
     "conversation_not_found": ProblemType(
         404, "No such conversation", "No conversation with this id exists for the calling tenant."
