@@ -10,6 +10,10 @@ PORT     ?= 3000
 CLIENT   ?= local-client
 # The token's scopes, space-separated; the default is the consumer scope only.
 SCOPE    ?= messaging/conversations
+# App roles (`roles` claim), space-separated, for a stack deployed with ScopeClaim=roles (Entra ID).
+ROLES    ?=
+# With ROLES, the token carries no scope unless SCOPE is given too (as an Entra ID app-only token).
+TOKEN_SCOPE = $(if $(and $(ROLES),$(filter file,$(origin SCOPE))),,$(SCOPE))
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 # Dummy credentials: botocore signs requests even for DynamoDB Local and `sam build`.
@@ -74,7 +78,7 @@ dev: venv dynamodb-local
 	$(PY) -m local.dev_server --port $(PORT) $(DEV_ARGS)
 
 token: venv
-	@$(PY) -m local.token --client "$(CLIENT)" --scope "$(SCOPE)"
+	@$(PY) -m local.token --client "$(CLIENT)" --scope "$(TOKEN_SCOPE)" --roles "$(ROLES)"
 
 lint: venv
 	$(VENV)/bin/ruff check .

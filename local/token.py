@@ -59,8 +59,16 @@ def main(argv: list[str] | None = None) -> None:
         default=LOCAL_SCOPE,
         help=f'space-separated scopes, e.g. "{LOCAL_SCOPE} messaging/representative" (default: %(default)s)',
     )
+    parser.add_argument(
+        "--roles",
+        default="",
+        help="space-separated app roles (a `roles` claim, as Entra ID issues; for ScopeClaim=roles), e.g. "
+        '"messaging/conversations"; with them and no --scope, the token carries no scope (default: none)',
+    )
     args = parser.parse_args(argv)
-    print(mint_token(args.client, ttl_seconds=args.ttl, scope=args.scope))
+    roles = args.roles.split()
+    extra = {"roles": roles} if roles else None
+    print(mint_token(args.client, ttl_seconds=args.ttl, scope=args.scope, extra_claims=extra))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -48,8 +49,17 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, timeout
 
 @pytest.fixture(scope="session")
 def dev_server(dynamodb_endpoint: str) -> Iterator[str]:
+    with running_dev_server(dynamodb_endpoint) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def running_dev_server(dynamodb_endpoint: str, **parameters: str) -> Iterator[str]:
+    """`make dev`'s server on a free port, the template's `parameters` overridden as `PARAM_<Name>` does."""
     port = free_port()
-    env = {**os.environ, "DYNAMODB_ENDPOINT": dynamodb_endpoint, "PYTHONPATH": str(REPO)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARAM_") and k != "PORT"}
+    env |= {f"PARAM_{name}": value for name, value in parameters.items()}
+    env |= {"DYNAMODB_ENDPOINT": dynamodb_endpoint, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [sys.executable, "-m", "local.dev_server", "--port", str(port)],
         cwd=REPO,

@@ -90,6 +90,24 @@ def test_make_token_with_scope_prints_only_a_token_holding_those_scopes(
     assert (claims["client_id"], claims["scope"]) == ("acme", scope)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "scope", "roles"),
+    [
+        (["ROLES=messaging/conversations"], None, ["messaging/conversations"]),
+        (["ROLES=a b", "SCOPE=x"], "x", ["a", "b"]),
+    ],
+    ids=["ROLES alone: no scope", "ROLES and SCOPE"],
+)
+def test_make_token_with_roles_prints_a_token_holding_those_app_roles(
+    arguments: list[str], scope: str | None, roles: list[str]
+) -> None:
+    # When `make token ROLES="..."` runs (a token as Entra ID issues one, for ScopeClaim=roles)
+    result = run_quietly(["make", "token", "CLIENT=acme", *arguments])
+    # Then it is one JWT with those app roles, and a scope only when one was asked for
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert (claims["client_id"], claims.get("scope"), claims["roles"]) == ("acme", scope, roles)
+
+
 def test_a_valid_bearer_token_gives_its_claims() -> None:
     claims = authorize([f"Bearer {mint_token('acme')}"], (), now=time.time())
     assert claims["client_id"] == "acme"

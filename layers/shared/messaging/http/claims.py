@@ -22,7 +22,7 @@ from messaging.limits import MAX_TENANT_LENGTH
 from messaging.observability import logger
 
 
-def caller(event: Mapping[str, Any], route: str = "") -> Tenant:
+def caller(event: Mapping[str, Any], route: str) -> Tenant:
     """The tenant of the request to `route` (its path as declared), once its token may call that route."""
     claims, config = claims_of(event), settings()
     tenant = tenant_from_claims(claims, config.tenant_claim)
