@@ -3,13 +3,14 @@ message 1 (one TransactWriteItems or UpdateItem, written blind: no read first)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from messaging.store.client import dynamodb_client
 from tests.api import CONSUMER, REPRESENTATIVE, InProcessApi
-from tests.harness import CREATE, api_event, count_dynamodb_calls, invoke, load_handler
+from tests.harness import CREATE, Answer, api_event, count_dynamodb_calls, invoke, load_handler
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_every_transition_and_message_is_one_round_trip(
     conversation_id = api.start(customerid)
     other_id = api.start(f"{customerid}-other" if customerid else None)
     message = {"type": "message", "text": "hello"}
-    steps = [
+    steps: list[tuple[str, Callable[[], Answer]]] = [
         ("accept", lambda: api.event(conversation_id, "accept")),
         ("customer message", lambda: api.call("POST", f"{CONSUMER}/conversation/{conversation_id}", message)),
         (
