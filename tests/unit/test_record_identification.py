@@ -142,3 +142,14 @@ def test_another_tenants_contact_is_never_matched_by_phone(
     mine = _conversation(moto_tables, "tenant-a", _create(create, tenant="tenant-a", phonenumber="555 0199"))
     assert mine["contactMatch"] == {"S": "created"}
     assert mine["contactId"] != theirs["contactId"]
+
+
+def test_the_identified_contact_s_preferred_name_wins_over_the_request_s(
+    create: CreateCall, moto_tables: dict[str, str]
+) -> None:
+    # Given a contact created with a preferred name
+    _create(create, email="pn@example.com", firstname="John", preferredname="Johnny")
+    # When another conversation brings the same email with another preferred name
+    item = _conversation(moto_tables, "tenant-a", _create(create, email="pn@example.com", preferredname="JD"))
+    # Then the stored preferred name is the conversation's (the record's names win, each of them)
+    assert item["customer"]["M"]["preferredname"] == {"S": "Johnny"}
