@@ -4,7 +4,10 @@ switch over without refusing a delivery; POST /channel/rotate-secret answers the
 
 from __future__ import annotations
 
+import boto3
+
 from messaging.domain.channel import ROTATION_GRACE_MS, Channel
+from messaging.domain.time import now_ms
 from tests.api import CONSUMER, InProcessApi
 
 URL = "https://93.184.216.34/messaging"  # a public address: no name to resolve
@@ -35,6 +38,7 @@ def test_rotating_answers_a_new_secret_and_keeps_the_webhook(moto_tables: dict[s
     first = api.call("PUT", f"{CONSUMER}/channel", {"webhookUrl": URL})
     assert first.status == 200, first.body
     # When its secret is rotated
+    rotated_at_ms = now_ms()
     rotated = api.call("POST", f"{CONSUMER}/channel/rotate-secret")
     # Then the answer is a new secret for the same webhook, and a PUT again keeps the rotated one
     assert rotated.status == 200, rotated.body
@@ -43,6 +47,10 @@ def test_rotating_answers_a_new_secret_and_keeps_the_webhook(moto_tables: dict[s
     assert rotated.body["signingSecret"] != first.body["signingSecret"]
     again = api.call("PUT", f"{CONSUMER}/channel", {"webhookUrl": URL})
     assert again.body["signingSecret"] == rotated.body["signingSecret"]
+    # And the stored channel keeps the previous secret for the grace period from the rotation on
+    (item,) = boto3.client("dynamodb").scan(TableName=moto_tables["ChannelsTable"])["Items"]
+    assert item["previousSecret"]["S"] == first.body["signingSecret"]
+    assert 0 <= int(item["previousUntil"]["N"]) - ROTATION_GRACE_MS - rotated_at_ms <= 60_000
 
 
 def test_rotating_without_a_channel_is_404_channel_not_found(moto_tables: dict[str, str]) -> None:
