@@ -119,11 +119,24 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
 # The integration tests' stream reader gives up after 30 s instead of 120 (the TTL record comes in ~2 s): a
 # mutant that keeps it from ever coming then fails in 30 s, not in mutmut's timeout. Mutated code runs slower
 # (mutmut's trampolines): the webhook latency bound gets 5 s of slack, not 2 (it catches a 10 s hold-up).
+# A mutant's tests run fastest first, by the durations of mutmut's stats run (mutmut hands pytest a set, in no
+# order): with -x, a mutant dies on the quickest test that kills it instead of after slow integration tests.
 STAGE_CONFTEST = '''"""Written by local/mutation.py: settings for the tests that run against mutants."""
 
+import json
 import os
+from pathlib import Path
 
 from hypothesis import Phase, settings
+
+STATS = Path(__file__).parent / "mutmut-stats.json"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not STATS.exists():  # the stats run itself
+        return
+    durations = json.loads(STATS.read_text(encoding="utf-8")).get("duration_by_test", {})
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
 
 os.environ.setdefault("STREAM_RECORD_TIMEOUT_S", "30")
 os.environ.setdefault("LATENCY_SLACK_S", "5")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 from local.mutation import (
+    STAGE_CONFTEST,
     Mutant,
     Summary,
     Verdict,
@@ -98,3 +102,24 @@ def test_a_filled_in_stub_becomes_a_verdict_the_report_counts(tmp_path: Path) ->
     unjudged = render(Summary([survivor(), killed], []), {})
     assert "## Survivors: needs a test or a verdict (1)" in unjudged
     assert "`layers/shared/messaging/store.py:12`" in unjudged
+
+
+def test_a_mutant_s_tests_run_fastest_first_by_the_stats_run_s_durations(tmp_path: Path) -> None:
+    # Given the stage's conftest next to mutmut's stats, which timed a slow and a fast test
+    (tmp_path / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
+    durations = {"test_order.py::test_slow": 9.0, "test_order.py::test_fast": 0.1}
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}), encoding="utf-8")
+    (tmp_path / "test_order.py").write_text(
+        "def test_slow():\n    pass\n\n\ndef test_fast():\n    pass\n", encoding="utf-8"
+    )
+    # When pytest collects them (file order: slow first)
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    # Then the fast one runs first
+    tests = [line for line in collected if "::" in line]
+    assert tests == ["test_order.py::test_fast", "test_order.py::test_slow"]
