@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -137,3 +138,21 @@ Handler = Callable[[dict[str, Any]], Answer]
 def invoke_raw(handler: ModuleType, event: dict[str, Any]) -> Any:
     """Invokes a non-HTTP function (a stream consumer) and returns what it returns."""
     return handler.lambda_handler(event, lambda_context(handler.__name__))
+
+
+def run_fresh_interpreter(
+    script: str, *arguments: str, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Runs `script` in a new Python process (a cold start of its own, outside the repository's folder) and
+    returns the JSON object its last line of output prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *arguments],
+        env=dict(env if env is not None else os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path("/"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

@@ -7,14 +7,9 @@ moto (the template's tables), single-threaded.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-from tests.harness import REPO
+from tests.harness import REPO, run_fresh_interpreter
 
 LAYER = REPO / "layers" / "shared"
 FUNCTION = REPO / "functions" / "create_conversation"
@@ -62,17 +57,7 @@ print(json.dumps({"idempotency": IDEMPOTENCY in sys.modules, "status": status}))
 
 
 def run(mode: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", CREATE, mode],
-        env={**os.environ},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path("/"),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_fresh_interpreter(CREATE, mode)
 
 
 def test_importing_the_create_function_loads_neither_idempotency_nor_boto3() -> None:

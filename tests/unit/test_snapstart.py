@@ -11,18 +11,14 @@ children draw the same numbers: the second case shows that this test catches a m
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.workload import API_FUNCTIONS, TEMPLATE, lambda_environment
 from local.template import resources_of_type
-from tests.harness import REPO
+from tests.harness import REPO, run_fresh_interpreter
 
 LAYER = REPO / "layers" / "shared"
 # Runs in a fresh interpreter: argv = function folder, "hooked" or "unhooked".
@@ -67,23 +63,8 @@ print(json.dumps({"registered": registered, "children": children}))
 def restore_twice(function: str, *, hooked: bool = True) -> dict[str, Any]:
     tables = {name: f"snapstart-{name}" for name in resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")}
     env = {**os.environ, **lambda_environment(function, tables)}  # nothing is called: no table is needed
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RESTORE_TWICE,
-            str(REPO / "functions" / function),
-            "hooked" if hooked else "unhooked",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path("/"),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    hook = "hooked" if hooked else "unhooked"
+    return run_fresh_interpreter(RESTORE_TWICE, str(REPO / "functions" / function), hook, env=env)
 
 
 @pytest.mark.parametrize("hooked", [True, False], ids=["with the hook", "hook removed"])
