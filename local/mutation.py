@@ -90,6 +90,27 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> str:
     return f"[{name}]\n" + "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
 
 
+# `make test` runs mypy --strict, so a mutant it refuses is killed without running a test (mutmut: "caught
+# by type check"). mutmut type-checks the mutated package once and pins each error on the mutant whose copy of
+# the function holds it. Two codes are off: a mutant copy of an `__init__` re-annotates the original's attributes
+# (no-redef) and carries no return annotation of its own (no-untyped-def), in every copy alike; with them off,
+# the unmutated copies (`…__mutmut_orig`) have no error at all. mutmut recognises mypy by the element "mypy".
+TYPE_CHECK = [
+    sys.executable,
+    "-m",
+    "mypy",
+    "messaging",
+    "--strict",
+    "--no-warn-unused-ignores",
+    "--disable-error-code",
+    "no-redef",
+    "--disable-error-code",
+    "no-untyped-def",
+    "--output",
+    "json",
+]
+
+
 def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[str] = ()) -> str:
     """pytest's settings from the repository's pyproject.toml (the package now at the root), and mutmut's."""
     with (REPO_ROOT / "pyproject.toml").open("rb") as stream:
@@ -103,6 +124,7 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
         # fork: each mutant's pytest is forked from the process that ran the stats, fastest tests first.
         "process_isolation": isolation,
         "use_git_change_detection": False,
+        "type_check_command": TYPE_CHECK,
     }
     return (
         "# Written by local/mutation.py for each campaign: do not edit.\n"

@@ -54,6 +54,9 @@ def test_the_stage_runs_the_chosen_tests_with_the_package_at_its_root() -> None:
     assert settings["tool"]["mutmut"]["source_paths"] == ["messaging"]
     assert settings["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/unit"]
     assert settings["tool"]["pytest"]["ini_options"]["pythonpath"] == ["."]
+    # mypy --strict, as `make test` runs it, kills the mutants it refuses (mutmut finds mypy by this element)
+    type_check = settings["tool"]["mutmut"]["type_check_command"]
+    assert "mypy" in type_check and "--strict" in type_check and type_check[-2:] == ["--output", "json"]
     with (REPO / "pyproject.toml").open("rb") as stream:
         markers = tomllib.load(stream)["tool"]["pytest"]["ini_options"]["markers"]
     assert settings["tool"]["pytest"]["ini_options"]["markers"] == markers
