@@ -90,11 +90,12 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> str:
     return f"[{name}]\n" + "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
 
 
-# `make test` runs mypy --strict, so a mutant it refuses is killed without running a test (mutmut: "caught
-# by type check"). mutmut type-checks the mutated package once and pins each error on the mutant whose copy of
-# the function holds it. Two codes are off: a mutant copy of an `__init__` re-annotates the original's attributes
-# (no-redef) and carries no return annotation of its own (no-untyped-def), in every copy alike; with them off,
-# the unmutated copies (`…__mutmut_orig`) have no error at all. mutmut recognises mypy by the element "mypy".
+# `make test` runs mypy --strict, so a mutant it refuses is killed without running a test (mutmut:
+# "caught by type check"). mutmut type-checks the mutated package once and pins each error on the mutant
+# whose copy of the function holds it. Two codes are off: a mutant copy of an `__init__` re-annotates the
+# original's attributes (no-redef) and carries no return annotation of its own (no-untyped-def), in every
+# copy alike; with them off, the unmutated copies (`…__mutmut_orig`) have no error at all. mutmut recognises
+# mypy by the element "mypy".
 TYPE_CHECK = [
     sys.executable,
     "-m",
