@@ -7,13 +7,14 @@ npm's swagger-ui-dist in node_modules, never from a CDN; the document is the com
 """
 
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import local.product_layer  # noqa: F401 - puts the layer's `messaging` package on sys.path
 from local.dynamodb_local import REPO_ROOT
-from messaging.http.problem import PROBLEM_JSON, PROBLEM_TYPES, TYPE_BASE, problem_json
+from messaging.http.problem import PROBLEM_JSON, PROBLEM_TYPES, TYPE_BASE, problem
 
 DOCS_PATH = "/docs"
 OPENAPI_PATH = "/openapi.json"
@@ -89,7 +90,9 @@ class DocsAnswer:
 
 def _missing(detail: str) -> DocsAnswer:
     # The gateway's own 404, in the API's one error format (RFC 9457 problem details).
-    return DocsAnswer(404, PROBLEM_JSON, problem_json("not_found", detail).encode())
+    return DocsAnswer(
+        404, PROBLEM_JSON, json.dumps(problem("not_found", detail), ensure_ascii=False).encode()
+    )
 
 
 class ApiDocs:

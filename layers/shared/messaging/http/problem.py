@@ -156,10 +156,6 @@ def problem(
     return document
 
 
-def problem_json(code: str, detail: str, errors: Iterable[FieldError] = (), **extensions: Any) -> str:
-    return json.dumps(problem(code, detail, errors, **extensions), ensure_ascii=False)
-
-
 def problem_answer(
     code: str,
     detail: str,
