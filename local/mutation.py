@@ -23,7 +23,10 @@ mutated package into `.mutation/mutants/messaging/`; the rest of the repository 
 `.mutation/mutants/` (so the tests read template.yaml, functions/, events/ … from the repository itself) and
 only `messaging` is imported from the mutants. DynamoDB Local is started once for the whole campaign and
 handed to every mutant's tests through `DYNAMODB_ENDPOINT` (tests/conftest.py honours it). Every campaign
-starts afresh (mutmut's cache across runs goes stale when tests change).
+starts afresh (mutmut's cache across runs goes stale when tests change); `--resume` keeps the results so far
+(tests added since are found and timed, but a survivor is tried again only when named: `--mutants`).
+Before any test runs, mypy --strict over the mutated package kills the mutants it refuses (TYPE_CHECK); each
+other mutant runs the tests that call its function, fastest first (STAGE_CONFTEST), until one fails.
 
 Verdicts on survivors are hand-written in `tests/mutation_verdicts.toml` and merged into the report.
 """
