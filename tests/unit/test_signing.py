@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -68,6 +69,20 @@ def test_a_timestamp_in_another_zone_signs_the_same_instant() -> None:
         "msg_1", now, BODY, [secret]
     )
     Webhook(secret).verify(BODY, signature_headers("msg_1", in_berlin, BODY, [secret]))
+
+
+def test_the_signature_does_not_depend_on_the_process_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a process whose local time zone is not UTC (Lambda's is; a local run's may not be)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        # When a delivery is signed, Then the library verifies it: the instant, not the local wall clock
+        secret, now = new_secret(), datetime.now(UTC)
+        in_berlin = now.astimezone(timezone(timedelta(hours=2)))
+        Webhook(secret).verify(BODY, signature_headers("msg_1", in_berlin, BODY, [secret]))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_an_old_signature_is_refused_by_receivers_so_each_retry_signs_anew() -> None:
