@@ -14,6 +14,7 @@ Settings (environment, or the options of the same meaning):
     MUTATION_JOBS   mutants tested at once (default 2)
     MUTANTS         mutmut name globs, space separated: test only these (the report then goes to .mutation/)
     --resume        finish an interrupted campaign (mutmut keeps each result; the time adds up)
+    --fresh         (FRESH=1) ignore tests/mutation-results.json: every mutant is tested again
 
 How: mutmut names a mutant after its module, from the file path, so it has to see the package as `messaging/`
 (the tests import `messaging.…`, from the layer's folder). The campaign therefore runs in `.mutation/` (git
@@ -22,13 +23,21 @@ here (pytest's settings from the repository's, with `pythonpath = ["."]`, and mu
 mutated package into `.mutation/mutants/messaging/`; the rest of the repository is linked into
 `.mutation/mutants/` (so the tests read template.yaml, functions/, events/ … from the repository itself) and
 only `messaging` is imported from the mutants. DynamoDB Local is started once for the whole campaign and
-handed to every mutant's tests through `DYNAMODB_ENDPOINT` (tests/conftest.py honours it). Every campaign
-starts afresh (mutmut's cache across runs goes stale when tests change); `--resume` keeps the results so far
+handed to every mutant's tests through `DYNAMODB_ENDPOINT` (tests/conftest.py honours it). A campaign
+starts from the kills saved in tests/mutation-results.json (below); `--resume` keeps every result so far
 (tests added since are found and timed, but a survivor is tried again only when named: `--mutants`).
 Before any test runs, mypy --strict over the mutated package kills the mutants it refuses (TYPE_CHECK); each
 other mutant runs the tests that call its function, fastest first (STAGE_CONFTEST), until one fails.
 
 Verdicts on survivors are hand-written in `tests/mutation_verdicts.toml` and merged into the report.
+
+A campaign spans sessions: `.mutation/` lives only in a working copy, so every campaign, finished or
+stopped, saves its kills to `tests/mutation-results.json` (committed): per function, the hash mutmut keeps
+of its source and the numbers of its killed mutants. The next campaign starts from them: mutmut keeps a
+result only while its function's source is unchanged (its own incremental rule), so only the mutants of
+new or changed functions, the survivors (new tests may kill them) and the unchecked are tested; the type
+check runs afresh. A kill stays valid while its function is unchanged and its test still fails on it:
+`--fresh` re-tests everything (do it when tests were removed or weakened).
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ VERDICTS = REPO_ROOT / "tests" / "mutation_verdicts.toml"
 TODO = STAGE / "verdicts-todo.toml"
 CAMPAIGN = STAGE / "campaign.json"
 PROGRESS = STAGE / "progress.json"  # the wall-clock time an unfinished campaign has taken so far
+RESULTS = REPO_ROOT / "tests" / "mutation-results.json"  # the kills carried from campaign to campaign
+CARRIED = STAGE / "carried.json"  # the kills this campaign started with (from RESULTS)
 DEFAULT_TESTS = "tests/unit tests/integration"
 DEFAULT_PYTEST_ARGS = '-m "not slow"'
 DEFAULT_JOBS = 2
@@ -187,7 +198,7 @@ def prepare_stage(tests: Sequence[str], isolation: str, pytest_args: Sequence[st
         if entry.name.startswith(".") or entry.name in NOT_LINKED:
             continue
         (mutants / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
-    for stale in (CAMPAIGN, TODO, PARTIAL_REPORT):
+    for stale in (CAMPAIGN, TODO, PARTIAL_REPORT, CARRIED):
         stale.unlink(missing_ok=True)
 
 
@@ -210,6 +221,7 @@ class Settings:
     mutants: tuple[str, ...]
     isolation: str
     resume: bool = False
+    fresh: bool = False
 
 
 def _run_mutmut(command: Sequence[str], environment: Mapping[str, str]) -> int:
@@ -236,6 +248,8 @@ def run_campaign(settings: Settings) -> int:
         CAMPAIGN.unlink(missing_ok=True)
     else:
         prepare_stage(settings.tests, settings.isolation, settings.pytest_args)
+        carried = {} if settings.fresh else seed_results(load_results())
+        CARRIED.write_text(json.dumps(sorted(carried)), encoding="utf-8")
     (STAGE / "mutants" / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(settings.jobs), *settings.mutants]
@@ -253,6 +267,7 @@ def run_campaign(settings: Settings) -> int:
             )
             returncode = _run_mutmut(command, {**os.environ, "DYNAMODB_ENDPOINT": endpoint})
     finally:
+        save_results()  # finished or stopped, its kills carry over to the next campaign
         seconds = so_far["seconds"] + time.monotonic() - started
         if returncode != 0:  # failed or interrupted: what it took so far counts when it is resumed
             progress = {"started": first_started, "seconds": round(seconds), "jobs": jobs}
@@ -299,6 +314,90 @@ def _git_commit() -> str:
     return answer.stdout.strip() + (" + uncommitted changes to the package" if dirty.stdout.strip() else "")
 
 
+# --------------------------------------------------------------- results carried from campaign to campaign
+# Kept: a test failed on the mutant (mutmut's exit codes: killed, pytest's internal error, timeouts,
+# segfaults). Not kept: survivors and mutants without tests (a new test may kill them), and the type check's
+# kills (37: it runs afresh every campaign).
+CARRIED_EXIT_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11, -9})
+
+
+def _mutant_name(path: str, mangled: str) -> str:
+    """mutmut's name of a mutant (or, with "", the module's prefix) of the module at `path`."""
+    from mutmut.utils.format_utils import get_mutant_name  # noqa: PLC0415 - mutmut loads slowly
+
+    return get_mutant_name(Path(path), mangled)
+
+
+def _meta_files() -> Iterator[tuple[str, Path]]:
+    """mutmut's result file of every mutated module: (messaging/…/module.py, its .meta)."""
+    for meta in sorted((STAGE / "mutants" / "messaging").rglob("*.py.meta")):
+        yield str(meta.relative_to(STAGE / "mutants"))[: -len(".meta")], meta
+
+
+def collect_results(metas: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """From mutmut's results per module: per module and function, its source's hash and its killed mutants
+    by exit code (mutant numbers), sorted, so that the committed file changes only where results do."""
+    files: dict[str, Any] = {}
+    for path, meta in sorted(metas.items()):
+        functions: dict[str, Any] = {}
+        for function, digest in sorted(meta.get("hash_by_function_name", {}).items()):
+            functions[function] = {"hash": digest, "killed": {}}
+        prefix = _mutant_name(path, "")  # the module's, as mutmut spells it: messaging.store.items.
+        for name, exit_code in meta.get("exit_code_by_key", {}).items():
+            function, _, number = name.removeprefix(prefix).rpartition("__mutmut_")
+            if exit_code in CARRIED_EXIT_CODES and function in functions:
+                functions[function]["killed"].setdefault(str(exit_code), []).append(int(number))
+        for entry in functions.values():
+            entry["killed"] = {code: sorted(numbers) for code, numbers in sorted(entry["killed"].items())}
+        files[path] = functions
+    return {"commit": _git_commit(), "files": files}
+
+
+def save_results() -> None:
+    metas = {path: json.loads(meta.read_text(encoding="utf-8")) for path, meta in _meta_files()}
+    if metas:
+        RESULTS.write_text(json.dumps(collect_results(metas), indent=1) + "\n", encoding="utf-8")
+
+
+def load_results() -> dict[str, Any]:
+    if not RESULTS.exists():
+        return {"files": {}}
+    results: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8"))
+    return results
+
+
+def seed_metas(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """mutmut's result files for a fresh stage holding the carried kills: mutmut keeps each one whose
+    function's hash is still the same when it generates the mutants, and tests the rest."""
+    metas: dict[str, dict[str, Any]] = {}
+    for path, functions in results["files"].items():
+        exit_codes = {
+            _mutant_name(path, f"{function}__mutmut_{number}"): int(code)
+            for function, entry in functions.items()
+            for code, numbers in entry["killed"].items()
+            for number in numbers
+        }
+        metas[path] = {
+            "exit_code_by_key": exit_codes,
+            "hash_by_function_name": {function: entry["hash"] for function, entry in functions.items()},
+            "type_check_error_by_key": {},
+            "durations_by_key": {},
+            "estimated_durations_by_key": {},
+        }
+    return metas
+
+
+def seed_results(results: Mapping[str, Any]) -> set[str]:
+    """Writes the carried kills into the fresh stage; returns the mutants they name."""
+    carried: set[str] = set()
+    for path, meta in seed_metas(results).items():
+        target = STAGE / "mutants" / f"{path}.meta"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(meta), encoding="utf-8")
+        carried |= set(meta["exit_code_by_key"])
+    return carried
+
+
 # --------------------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Mutant:
@@ -308,6 +407,7 @@ class Mutant:
     line: int = 0
     original: tuple[str, ...] = ()
     mutated: tuple[str, ...] = ()
+    carried: bool = False  # killed in an earlier campaign, its function unchanged since
 
     @property
     def function(self) -> str:
@@ -429,10 +529,13 @@ def load_mutants() -> list[Mutant]:
             nodes = _function_nodes(source)
             results = json.loads(meta.read_text(encoding="utf-8"))
             exit_codes: dict[str, int | None] = results["exit_code_by_key"]
+            tested = results.get("durations_by_key", {})
             for name, exit_code in exit_codes.items():
                 status = status_by_exit_code[exit_code]
                 if status in KILLED or status == "not checked":
-                    mutants.append(Mutant(name, path, status))
+                    # a kill this campaign did not test again: carried from tests/mutation-results.json
+                    carried = exit_code in CARRIED_EXIT_CODES and name not in tested
+                    mutants.append(Mutant(name, path, status, carried=carried))
                     continue
                 diff = get_diff_for_mutant(name, path=path)
                 _, removed, added = _changed_lines(diff)
@@ -526,6 +629,7 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
     survived = len(summary.survivors)
     equivalent = summary.count("equivalent")
     not_checked = statuses["not checked"]
+    carried = sum(1 for mutant in summary.mutants if mutant.carried)
     judged = total - equivalent - not_checked
     rate = f"{100 * killed / judged:.1f} %" if judged else "n/a"
     minutes, seconds = divmod(int(campaign.get("seconds", 0)), 60)
@@ -544,6 +648,14 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
         f"{minutes} min {seconds:02d} s wall clock with {_jobs(campaign)}"
         + (f", only mutants {' '.join(campaign['mutants'])}" if campaign.get("mutants") else "")
         + ".",
+        *(
+            [
+                f"- Carried: {carried} of the kills come from earlier campaigns (`mutation-results.json`: "
+                "their functions are unchanged since); `make mutation FRESH=1` tests them again."
+            ]
+            if carried
+            else []
+        ),
         *(
             [
                 f"- **Interrupted**: {not_checked} of {total} mutants not checked yet (listed at the end);",
@@ -674,6 +786,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mutants", default=os.environ.get("MUTANTS", ""), help="mutmut name globs")
     parser.add_argument("--isolation", choices=("fork", "forkserver"), default="fork")
     parser.add_argument("--resume", action="store_true", help="finish an interrupted campaign")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        default=bool(os.environ.get("FRESH")),
+        help="test every mutant again (no kills carried from tests/mutation-results.json)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.action == "run":
         settings = Settings(
@@ -683,6 +801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             mutants=tuple(arguments.mutants.split()),
             isolation=arguments.isolation,
             resume=arguments.resume,
+            fresh=arguments.fresh,
         )
         code = run_campaign(settings)
         if code != 0:

@@ -77,6 +77,12 @@ def running_dev_server(dynamodb_endpoint: str, **parameters: str) -> Iterator[st
 
 @pytest.fixture
 def send(dev_server: str) -> Send:
+    return http_sender(dev_server)
+
+
+def http_sender(base_url: str) -> Send:
+    """Calls to the server at `base_url` as JSON over HTTP."""
+
     def call(
         method: str,
         path: str,
@@ -91,7 +97,7 @@ def send(dev_server: str) -> Send:
         if tenant is not None:
             headers["Authorization"] = f"Bearer {mint_token(tenant, scope=scope)}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{dev_server}{path}", data=data, method=method, headers=headers)
+        request = urllib.request.Request(f"{base_url}{path}", data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return HttpAnswer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from local.mutation import (
     _changed_lines,
     _file_line,
     _function_nodes,
+    collect_results,
     load_verdicts,
     render,
+    seed_metas,
     stage_pyproject,
     todo_stubs,
 )
@@ -126,3 +129,75 @@ def test_a_mutant_s_tests_run_fastest_first_by_the_stats_run_s_durations(tmp_pat
     # Then the fast one runs first
     tests = [line for line in collected if "::" in line]
     assert tests == ["test_order.py::test_fast", "test_order.py::test_slow"]
+
+
+MODULE_V1 = """def plain(value: int) -> int:
+    return value + 1
+
+
+class Store:
+    def put(self, key: str) -> str:
+        return "k#" + key
+"""
+
+
+def _generate_mutants(stage: Path) -> dict[str, int | None]:
+    """mutmut's own step that writes a module's mutants and merges the results it already has."""
+    (stage / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["messaging"]\n', encoding="utf-8")
+    with contextlib.chdir(stage):
+        # imported here: mutmut reads its settings (pyproject.toml) from the working folder on import
+        from mutmut.__main__ import create_mutants_for_file  # noqa: PLC0415
+
+        create_mutants_for_file(Path("messaging/mod.py"), Path("mutants/messaging/mod.py"))
+        meta = json.loads(Path("mutants/messaging/mod.py.meta").read_text(encoding="utf-8"))
+    exit_codes: dict[str, int | None] = meta["exit_code_by_key"]
+    return exit_codes
+
+
+def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp_path: Path) -> None:
+    # Given a campaign over a module: plain's first mutant killed, its second a survivor, put's first killed
+    # by a test, its second by a timeout, its third by the type check
+    (tmp_path / "messaging").mkdir()
+    (tmp_path / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
+    (tmp_path / "mutants" / "messaging").mkdir(parents=True)
+    first = _generate_mutants(tmp_path)
+    put = "messaging.mod.xǁStoreǁput__mutmut_"
+    assert set(first) == {"messaging.mod.x_plain__mutmut_1", "messaging.mod.x_plain__mutmut_2"} | {
+        f"{put}{n}" for n in (1, 2, 3)
+    }
+    meta_path = tmp_path / "mutants" / "messaging" / "mod.py.meta"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["exit_code_by_key"] = {
+        "messaging.mod.x_plain__mutmut_1": 1,
+        "messaging.mod.x_plain__mutmut_2": 0,
+        f"{put}1": 1,
+        f"{put}2": 36,
+        f"{put}3": 37,
+    }
+    # When its results are saved, and a later campaign (a new stage) starts from them after put changed
+    results = collect_results({"messaging/mod.py": meta})
+    assert results["files"]["messaging/mod.py"]["x_plain"]["killed"] == {"1": [1]}
+    later = tmp_path / "later"
+    (later / "messaging").mkdir(parents=True)
+    (later / "messaging" / "mod.py").write_text(MODULE_V1.replace('"k#"', '"key#"'), encoding="utf-8")
+    (later / "mutants" / "messaging").mkdir(parents=True)
+    seeded = seed_metas(json.loads(json.dumps(results)))["messaging/mod.py"]
+    (later / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
+    second = _generate_mutants(later)
+    # Then only the unchanged function's test kill is kept: its survivor, the changed function's mutants and
+    # the type check's kill are tested again
+    assert {name: code for name, code in second.items() if code is not None} == {
+        "messaging.mod.x_plain__mutmut_1": 1
+    }
+    assert len(second) == len(first)
+    # And without the change, the timeout is carried too (and still not the type check's kill)
+    same = tmp_path / "same"
+    (same / "messaging").mkdir(parents=True)
+    (same / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
+    (same / "mutants" / "messaging").mkdir(parents=True)
+    (same / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
+    assert {name: code for name, code in _generate_mutants(same).items() if code is not None} == {
+        "messaging.mod.x_plain__mutmut_1": 1,
+        f"{put}1": 1,
+        f"{put}2": 36,
+    }
