@@ -763,6 +763,7 @@ def campaign_facts() -> dict[str, Any]:
 
 def write_report() -> Path:
     campaign = campaign_facts()
+    save_results()  # also after a campaign an older local/mutation.py ran, or one stopped from outside
     summary = Summary(load_mutants(), load_verdicts())
     target = PARTIAL_REPORT if campaign.get("mutants") else REPORT
     target.write_text(render(summary, campaign), encoding="utf-8")

@@ -115,4 +115,3 @@ def test_the_snapshot_records_only_documented_errors(snapshot: dict[str, Any]) -
     # Given the recorded answers; Then each belongs to an error the document still declares
     assert set(snapshot) <= {case.id for case in CASES}, "stale entries: UPDATE_SNAPSHOTS=1 rewrites them"
     assert snapshot, "nothing recorded: UPDATE_SNAPSHOTS=1 records the answers"
-

@@ -224,6 +224,31 @@ def test_filing_a_conversation_again_delivers_nothing_again(local_env: dict[str,
     assert outgoing_of(refiled) is None
 
 
+@pytest.mark.parametrize("change", ["accepted", "filed again"])
+def test_filing_again_a_conversation_that_changed_meanwhile_changes_nothing_and_says_so(
+    local_env: dict[str, str], change: str
+) -> None:
+    # Given an open conversation the sweeper found at its indexed deadline, which then changed before the
+    # sweeper filed it again: a representative accepted it (its transition filed it anew), or another sweep
+    # already filed it again under a later deadline
+    world = World(Clock(now_ms()))
+    conversation_id = world.start()
+    table = local_env["ConversationsTable"]
+    found = _state(table, conversation_id)
+    indexed, moved = int(found["dueAt"]["N"]), int(found["dueAt"]["N"]) + MINUTE
+    due = DynamoDBDueConversations(dynamodb_client(), table)
+    if change == "accepted":
+        _into(world, conversation_id, Status.ACTIVE)
+    else:
+        assert due.refile(TENANT, conversation_id, Status.OPEN, indexed, moved)
+    changed = _state(table, conversation_id)
+    # When the sweeper files it again as it found it
+    refiled = due.refile(TENANT, conversation_id, Status.OPEN, indexed, moved + MINUTE)
+    # Then it is told the conversation changed, and the conversation is as the change left it
+    assert refiled is False
+    assert _state(table, conversation_id) == changed
+
+
 def _state(table: str, conversation_id: str) -> dict[str, Any]:
     key = {"pk": {"S": keys.conversation_key(TENANT, conversation_id)}, "sk": {"S": keys.STATE}}
     item: dict[str, Any] = dynamodb_client().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]

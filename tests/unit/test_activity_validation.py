@@ -161,3 +161,24 @@ def test_an_activity_for_another_conversation_is_refused(api: InProcessApi, conv
     body = _message(text="x", conversation={"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
     answer = _send(api, conversation, body)
     assert (answer.status, answer.body["errors"][0]["field"]) == (400, "conversation.id")
+
+
+@pytest.mark.parametrize("value", ["{nope", "", "not json at all"])
+def test_a_custom_event_value_that_is_not_json_is_refused_saying_what_it_must_be(
+    api: InProcessApi, conversation: str, value: str
+) -> None:
+    # Given a custom event whose customEventValue is a string but no JSON document
+    body = {"type": "event", "name": "x", "channelData": {"customEventValue": value}}
+    # When it is sent
+    answer = _send(api, conversation, body)
+    # Then the field error tells the client the shape the contract asks for
+    assert (answer.status, answer.body["errors"]) == (
+        400,
+        [
+            {
+                "field": "channelData.customEventValue",
+                "code": "value_error",
+                "message": "must be a JSON string of {name: {isDisplayable, value}}",
+            }
+        ],
+    )

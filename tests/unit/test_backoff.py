@@ -76,13 +76,34 @@ def test_at_least_one_second() -> None:
     assert delay_bounds(1, base_s=3) == (2, 3)
 
 
+CAP_RANGE = f"the cap must be from 1 s to {SQS_MAX_VISIBILITY_S} s (SQS's longest visibility)"
+
+
 @pytest.mark.parametrize(
-    ("attempt", "base_s", "cap_s"),
-    [(0, 30, 600), (-1, 30, 600), (1, 0, 600), (1, -5, 600), (1, 30, 0.5), (1, 30, SQS_MAX_VISIBILITY_S + 1)],
+    ("attempt", "base_s", "cap_s", "message"),
+    [
+        (0, 30, 600, "attempts are counted from 1"),
+        (-1, 30, 600, "attempts are counted from 1"),
+        (1, 0, 600, "the base delay must be positive"),
+        (1, -5, 600, "the base delay must be positive"),
+        (1, 30, 0.5, CAP_RANGE),
+        (1, 30, SQS_MAX_VISIBILITY_S + 1, CAP_RANGE),
+    ],
 )
-def test_bad_arguments_are_refused(attempt: int, base_s: float, cap_s: float) -> None:
-    with pytest.raises(ValueError):
+def test_bad_arguments_are_refused_saying_which_rule(
+    attempt: int, base_s: float, cap_s: float, message: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
         retry_delay_seconds(attempt, base_s=base_s, cap_s=cap_s)
+    assert str(refused.value) == message
+
+
+def test_the_cap_may_be_anything_from_one_second_to_12_hours() -> None:
+    assert delay_bounds(1, base_s=30, cap_s=1) == (1, 1)
+    assert delay_bounds(1, base_s=SQS_MAX_VISIBILITY_S * 2, cap_s=SQS_MAX_VISIBILITY_S) == (
+        SQS_MAX_VISIBILITY_S // 2,
+        SQS_MAX_VISIBILITY_S,
+    )
 
 
 def spanned(attempts: int, base_s: float, cap_s: float, rng: Lowest | Highest) -> int:
@@ -112,5 +133,6 @@ def test_attempts_for_always_spans_the_window(window_s: int, base_s: float, cap_
 
 
 def test_attempts_for_refuses_a_negative_window() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         attempts_for(-1, 30)
+    assert str(refused.value) == "the window cannot be negative"

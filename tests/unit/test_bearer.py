@@ -191,5 +191,107 @@ def test_a_token_is_valid_from_exactly_its_nbf() -> None:
 
 
 def test_one_string_instead_of_a_list_of_header_values_is_a_programming_error() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as caught:
         claims_from_authorization(f"Bearer {token(VALID)}", now=NOW)
+    # The message tells the programmer what to pass instead
+    assert str(caught.value) == "values must be a sequence of header values, not one string"
+
+
+def _json_error(text: str) -> str:
+    """What json itself says of a text that is not JSON (the token's reason quotes it)."""
+    with pytest.raises(json.JSONDecodeError) as caught:
+        json.loads(text)
+    return str(caught.value)
+
+
+NOT_JSON_OUTSIDE_STRINGS = "X" * (MAX_CLAIMS_DEPTH + 1)
+EXACT_REASONS = {
+    "no header": ([], "Missing Authorization header (expected: Bearer <token>)"),
+    "two headers": (
+        bearer(VALID) * 2,
+        "More than one Authorization header (send exactly one: Bearer <token>)",
+    ),
+    "not bearer": (["Basic dXNlcjpwYXNz"], 'Authorization header must be "Bearer <token>"'),
+    "one part": (
+        ["Bearer not-a-jwt"],
+        "Malformed bearer token: not three base64url parts separated by dots",
+    ),
+    "payload an array": (bearer("[1]"), "Malformed bearer token: its payload is not a JSON object"),
+    "header an array": (
+        bearer(VALID, header="[1]"),
+        "Malformed bearer token: its header is not a JSON object",
+    ),
+    "NaN": (bearer('{"exp": NaN}'), "Malformed bearer token: its payload is not JSON (NaN is not JSON)"),
+    "duplicate key": (
+        bearer('{"exp": 1, "exp": 2}'),
+        "Malformed bearer token: its payload is not JSON (a key appears twice)",
+    ),
+    # Letters outside strings are not JSON, and not brackets either: the reason is the parser's
+    "letters": (
+        bearer(NOT_JSON_OUTSIDE_STRINGS),
+        f"Malformed bearer token: its payload is not JSON ({_json_error(NOT_JSON_OUTSIDE_STRINGS)})",
+    ),
+    "letters then too deep": (
+        bearer("X" * 10 + "[" * (MAX_CLAIMS_DEPTH + 1)),
+        f"Malformed bearer token: its payload nests deeper than {MAX_CLAIMS_DEPTH}",
+    ),
+    "no exp": (bearer({"client_id": "acme"}), "Bearer token has no exp claim"),
+    "exp a word": (bearer({"exp": "tomorrow"}), "Bearer token's exp claim is not a finite number"),
+    "expired": (bearer({"exp": NOW}), "Bearer token has expired"),
+    "nbf a word": (
+        bearer({"exp": NOW + 60, "nbf": "now"}),
+        "Bearer token's nbf claim is not a finite number",
+    ),
+    "not valid yet": (bearer({"exp": NOW + 60, "nbf": NOW + 1}), "Bearer token is not valid yet (nbf)"),
+}
+
+
+@pytest.mark.parametrize(("values", "reason"), EXACT_REASONS.values(), ids=EXACT_REASONS.keys())
+def test_each_refusal_says_exactly_why_in_the_401s_detail(values: list[str], reason: str) -> None:
+    # Given a token the authorizer would refuse, When it is read
+    with pytest.raises(BearerTokenError) as caught:
+        claims_from_authorization(values, now=NOW)
+    # Then the reason (the 401's detail, word for word) says what to fix; only no header is "missing"
+    assert (caught.value.message, str(caught.value), caught.value.missing) == (reason, reason, not values)
+
+
+def _token_of_length(length: int) -> str:
+    """A valid token of exactly `length` characters: its signature, never decoded, fills it up."""
+    signed_part = f"{part(HEADER)}.{part(VALID)}."
+    return signed_part + "s" * (length - len(signed_part))
+
+
+def test_a_token_of_exactly_api_gateways_header_cap_is_read_and_one_character_more_is_not() -> None:
+    assert claims_from_authorization([f"Bearer {_token_of_length(10_240)}"], now=NOW) == VALID
+    with pytest.raises(BearerTokenError) as caught:
+        claims_from_authorization([f"Bearer {_token_of_length(10_241)}"], now=NOW)
+    assert caught.value.message == "Malformed bearer token: longer than 10240 characters"
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+DEPTHS_COUNTED_RIGHT = {
+    # the object (1) and "a" (2): its empty array closed, "c" starts again from 2
+    "after a closed sibling": (f'{{"exp": {NOW + 60}, "a": {{"b": [], "c": {_nested(31)}}}}}', 33),
+    "many flat siblings": (
+        f'{{"exp": {NOW + 60}, ' + ", ".join(f'"k{i}": [{i}]' for i in range(MAX_CLAIMS_DEPTH + 8)) + "}",
+        2,
+    ),
+    # an escaped quote does not end the string, and what follows an escape is the string's again
+    "brackets after an escaped quote": (f'{{"exp": {NOW + 60}, "s": "\\"{"[" * 40}"}}', 1),
+    "brackets after an escaped backslash": (f'{{"exp": {NOW + 60}, "s": "\\\\", "x": {_nested(40)}}}', 41),
+}
+
+
+@pytest.mark.parametrize(("payload", "depth"), DEPTHS_COUNTED_RIGHT.values(), ids=DEPTHS_COUNTED_RIGHT.keys())
+def test_claims_are_refused_exactly_when_they_nest_deeper_than_the_limit(payload: str, depth: int) -> None:
+    # Given strict JSON claims whose true nesting is `depth`
+    assert json.loads(payload)["exp"] == NOW + 60
+    if depth <= MAX_CLAIMS_DEPTH:
+        # Then they are read when it is within the limit
+        assert claims_from_authorization(bearer(payload), now=NOW) == json.loads(payload)
+    else:
+        # And refused, before parsing, when it is not
+        refused(bearer(payload), f"its payload nests deeper than {MAX_CLAIMS_DEPTH}$")

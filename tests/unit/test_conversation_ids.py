@@ -4,12 +4,13 @@ fingerprint is keyed per deployment and bound to the tenant."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import uuid
 
 import pytest
 
-from messaging.domain.ids import MIN_SECRET_BYTES, ConversationIds, lock_fingerprint
+from messaging.domain.ids import MIN_SECRET_BYTES, ConversationIds, is_conversation_id, lock_fingerprint
 from messaging.domain.tenant import Tenant
 
 SECRET = b"k" * MIN_SECRET_BYTES
@@ -74,3 +75,55 @@ def test_a_short_secret_is_refused() -> None:
 def test_a_conversation_without_customerid_has_no_lock() -> None:
     conversation_id = ConversationIds(SECRET).new(Tenant("acme"), None)
     assert uuid.UUID(conversation_id).version == 4 and lock_fingerprint(conversation_id) is None
+
+
+def test_a_secret_of_exactly_32_bytes_is_enough_and_one_byte_less_is_refused_saying_so() -> None:
+    ConversationIds(b"k" * 32)
+    with pytest.raises(ValueError, match=r"^the id secret must hold at least 32 bytes$"):
+        ConversationIds(b"k" * 31)
+
+
+def test_every_customer_s_id_is_a_standard_uuidv8_that_names_its_lock() -> None:
+    # Given many customers (a fingerprint starting with a zero hex digit among them), and tenants
+    ids = ConversationIds(SECRET)
+    for tenant in (Tenant("acme"), Tenant("é")):
+        for customer in CUSTOMERS:
+            conversation_id = ids.new(tenant, customer)
+            value = uuid.UUID(conversation_id)
+            # Then each id is a canonical RFC 4122 UUID of version 8, whose lock is the customer's
+            assert (value.variant, value.version) == (uuid.RFC_4122, 8)
+            assert str(value) == conversation_id
+            assert lock_fingerprint(conversation_id) == ids.fingerprint(tenant, customer)
+
+
+def test_the_fingerprint_is_the_keyed_hash_of_the_length_prefixed_tenant_and_the_customerid() -> None:
+    # Locks of live conversations are keyed by it: it must not change from one release to the next.
+    ids = ConversationIds(SECRET)
+    for tenant, customer in [("acme", "jdoe123"), ("é", "émile"), ("", "")]:
+        tenant_bytes = tenant.encode("utf-8")
+        message = len(tenant_bytes).to_bytes(4, "big") + tenant_bytes + customer.encode("utf-8")
+        expected = hmac.new(SECRET, message, hashlib.sha256).hexdigest()[:24]
+        assert ids.fingerprint(Tenant(tenant), customer) == expected
+
+
+def test_a_customer_s_ids_differ_in_all_26_random_bits() -> None:
+    # Given 200 ids of one customer: the bits below the fingerprint are random, each of them (a bit stuck at
+    # 0 or 1 halves the ids one customer can get; all 200 equal by chance: 2^-199)
+    ids = ConversationIds(SECRET)
+    numbers = [uuid.UUID(ids.new(Tenant("acme"), "jdoe123")).int for _ in range(200)]
+    for bit in range(26):
+        assert {(number >> bit) & 1 for number in numbers} == {0, 1}, bit
+
+
+def test_only_a_canonical_lower_case_uuid_is_a_conversation_id() -> None:
+    ids = ConversationIds(SECRET)
+    for issued in (ids.new(Tenant("acme"), "jdoe123"), ids.new(Tenant("acme"), None)):
+        assert is_conversation_id(issued)
+        for variant in (
+            issued.upper(),
+            "{" + issued + "}",
+            issued.replace("-", ""),
+            issued + "\n",
+            issued[:-1],
+        ):
+            assert not is_conversation_id(variant), variant

@@ -17,8 +17,10 @@ from local.webhook_receiver import WebhookReceiver
 from messaging.domain.outgoing import Outgoing
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
+from messaging.store import keys
 from messaging.store.channels import DynamoDBChannels
-from messaging.store.outbox import message_body
+from messaging.store.outbox import DynamoDBDeliverySources, SqsWebhookQueue, message_body, outgoing_from_body
+from messaging.usecases.webhooks import DeliverWebhooks, queued_from_sqs
 from tests.api import REPRESENTATIVE, InProcessApi
 from tests.harness import invoke_raw, load_handler
 
@@ -148,3 +150,217 @@ def test_in_a_batch_of_two_conversations_the_delivered_one_leaves_the_queue_at_o
         QueueUrl=queue_url, ReceiptHandle=records[0]["receiptHandle"], VisibilityTimeout=0
     )
     assert _visible(queue_url) == [records[0]["messageId"]]
+
+
+def _state_image(table: str, conversation_id: str) -> dict[str, Any]:
+    """The conversation's state item as it is now: what the stream's NEW_IMAGE carries to dispatch."""
+    key = {"pk": {"S": keys.conversation_key(Tenant(TENANT), conversation_id)}, "sk": {"S": keys.STATE}}
+    item: dict[str, Any] = boto3.client("dynamodb").get_item(TableName=table, Key=key, ConsistentRead=True)[
+        "Item"
+    ]
+    return item
+
+
+def _received(queue_url: str) -> list[dict[str, Any]]:
+    """The queue's messages as the SQS event records delivery gets."""
+    answer = boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, AttributeNames=["All"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
+    return [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message["Attributes"],
+            "eventSource": "aws:sqs",
+        }
+        for message in answer.get("Messages", [])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("events", "sender"),
+    [
+        ([("accept", {"id": "rep-7", "name": "Rep-7"})], {"id": "rep-7", "name": "Rep-7"}),
+        ([("accept", {"id": "rep-8"})], {"id": "rep-8", "name": None}),  # a representative without a name
+        # Released: the conversation has no representative any more, and the event names none
+        (
+            [("accept", {"id": "rep-7", "name": "Rep-7"}), ("release", {"id": "rep-7"})],
+            {"id": None, "name": None},
+        ),
+    ],
+)
+def test_a_state_change_reaches_the_webhook_as_its_event_with_the_new_status_and_the_representative(
+    moto_tables: dict[str, str],
+    receiver: WebhookReceiver,
+    events: list[tuple[str, dict[str, str]]],
+    sender: dict[str, str | None],
+) -> None:
+    # Given a conversation's state change by a representative (the last of `events`)
+    api = InProcessApi(TENANT)
+    conversation_id = api.start(customerid=None)
+    for name, representative in events:
+        changed = api.call(
+            "POST",
+            f"{REPRESENTATIVE}/conversation/{conversation_id}",
+            {"type": "event", "name": name, "from": representative},
+        )
+        assert changed.status == 200, changed.body
+    # When the stream carries the state's new image to dispatch, and delivery takes it from the queue
+    image = _state_image(moto_tables["ConversationsTable"], conversation_id)
+    record = {"eventName": "MODIFY", "dynamodb": {"NewImage": image, "SequenceNumber": "100"}}
+    assert invoke_raw(load_handler("dispatch_webhooks"), {"Records": [record]}) == {"batchItemFailures": []}
+    records = _received(moto_tables["WebhookQueue"])
+    assert invoke_raw(load_handler("deliver_webhooks"), {"Records": records}) == {"batchItemFailures": []}
+    # Then the business received the event once: its name, the status the API answered, and who made it
+    (delivery,) = receiver.received
+    activity = dict(delivery.activity)
+    assert isinstance(activity.pop("timestamp"), str)
+    assert activity == {
+        "type": "event",
+        "id": changed.body["messageId"],
+        "conversation": {"id": conversation_id},
+        "from": {**sender, "role": "representative"},
+        "name": {"accept": "ConversationAccepted", "release": "ConversationReleased"}[events[-1][0]],
+        "value": {"status": changed.body["status"]},
+    }
+    assert changed.body.get("representative") == (sender if sender["id"] is not None else None)
+
+
+def test_a_message_with_attachments_reaches_the_webhook_from_the_representative_who_sent_it(
+    moto_tables: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    # Given a conversation accepted by one representative, and a message with attachments sent by another
+    api = InProcessApi(TENANT)
+    conversation_id = api.start(customerid=None)
+    assert api.event(conversation_id, "accept", representative="rep-7").status == 200
+    attachments = [
+        {"contentType": "image/png", "contentUrl": "https://cdn.example.com/a.png", "name": "a.png"},
+        {"contentType": "text/plain", "contentUrl": "data:text/plain;base64,aGk="},
+    ]
+    sent = api.call(
+        "POST",
+        f"{REPRESENTATIVE}/conversation/{conversation_id}",
+        {
+            "type": "message",
+            "text": "Here you go",
+            "attachments": attachments,
+            "from": {"id": "sup-1", "name": "Sue"},
+        },
+    )
+    assert sent.status == 200, sent.body
+    # When the stream carries the state's new image to dispatch, and delivery takes it from the queue
+    image = _state_image(moto_tables["ConversationsTable"], conversation_id)
+    record = {"eventName": "MODIFY", "dynamodb": {"NewImage": image, "SequenceNumber": "100"}}
+    assert invoke_raw(load_handler("dispatch_webhooks"), {"Records": [record]}) == {"batchItemFailures": []}
+    records = _received(moto_tables["WebhookQueue"])
+    assert invoke_raw(load_handler("deliver_webhooks"), {"Records": records}) == {"batchItemFailures": []}
+    # Then the business received the message with its text and attachments, from its sender
+    (delivery,) = receiver.received
+    activity = dict(delivery.activity)
+    assert isinstance(activity.pop("timestamp"), str)
+    assert activity == {
+        "type": "message",
+        "id": sent.body["messageId"],
+        "conversation": {"id": conversation_id},
+        "from": {"id": "sup-1", "name": "Sue", "role": "representative"},
+        "text": "Here you go",
+        "attachments": [{"name": None, **each} for each in attachments],
+    }
+
+
+def test_a_tenant_whose_webhook_failed_three_times_in_a_row_is_skipped_for_one_retry_base(
+    moto_tables: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    # Given a tenant's webhook that always fails, and an activity of its on the queue
+    receiver.fail_always(status=500)
+    sqs, dynamodb = boto3.client("sqs"), boto3.client("dynamodb")
+    queue = SqsWebhookQueue(sqs, moto_tables["WebhookQueue"])
+    event = Outgoing(Tenant(TENANT), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 1, "event", at_ms=1, name="X")
+    assert queue.send([event]) == []
+    (record,) = _received(moto_tables["WebhookQueue"])
+    queued = queued_from_sqs(record, outgoing_from_body(record["body"]))
+    sources = DynamoDBDeliverySources(
+        DynamoDBChannels(dynamodb, moto_tables["ChannelsTable"]), dynamodb, moto_tables["ConversationsTable"]
+    )
+    now = [now_ms()]
+    retry_base_s = 30
+    deliver = DeliverWebhooks(
+        sources, queue, retry_base_s=retry_base_s, allow_local=True, clock=lambda: now[0]
+    )
+
+    def attempts_after_delivering() -> int:
+        assert deliver([queued]) == [record["messageId"]]  # failed (tried or skipped): received again later
+        return len(receiver.arrivals)
+
+    # When delivery tries it again and again: the first three attempts reach the webhook
+    assert [attempts_after_delivering() for _ in range(3)] == [1, 2, 3]
+    # Then after the third failure in a row, the tenant's deliveries are skipped for one retry base
+    assert attempts_after_delivering() == 3
+    now[0] += retry_base_s * 1000 - 1
+    assert attempts_after_delivering() == 3
+    # And tried again once it has passed
+    now[0] += 1
+    assert attempts_after_delivering() == 4
+
+
+@pytest.mark.parametrize(
+    ("attributes", "receive_count"),
+    [({"ApproximateReceiveCount": "3", "SentTimestamp": "1"}, 3), ({"SentTimestamp": "1"}, 1), (None, 1)],
+)
+def test_an_sqs_record_says_how_often_it_was_received_once_when_it_does_not_say(
+    attributes: dict[str, str] | None, receive_count: int
+) -> None:
+    # The receive count sets the backoff of the next retry: a record without it is a first receive
+    outgoing = Outgoing(Tenant(TENANT), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 1, "event", at_ms=1)
+    record = {
+        "messageId": "m-1",
+        "receiptHandle": "r-1",
+        "body": message_body(outgoing),
+        "attributes": attributes,
+    }
+    queued = queued_from_sqs(record, outgoing)
+    assert (queued.record_id, queued.receipt_handle, queued.receive_count, queued.outgoing) == (
+        "m-1",
+        "r-1",
+        receive_count,
+        outgoing,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tenant", "kind"),
+    [
+        ("tenant-without-webhook", "event"),  # no webhook set: nothing to deliver to
+        (TENANT, "message"),  # the message is gone from the transcript (purged): nothing left to deliver
+    ],
+)
+def test_an_activity_with_nowhere_to_go_or_nothing_to_send_is_dropped_not_retried(
+    moto_tables: dict[str, str], receiver: WebhookReceiver, tenant: str, kind: str
+) -> None:
+    # Given a queued activity of a tenant without a webhook, or a message no longer in the transcript
+    outgoing = Outgoing(Tenant(tenant), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 7, kind, at_ms=7)
+    (record,) = _enqueue(moto_tables["WebhookQueue"], outgoing)
+    # When delivery takes it
+    report = invoke_raw(load_handler("deliver_webhooks"), {"Records": [record]})
+    # Then it succeeded without a request (the queue drops it), and is not retried
+    assert report == {"batchItemFailures": []}
+    assert receiver.arrivals == []
+
+
+def test_delivery_reads_a_representatives_message_with_a_strongly_consistent_read(
+    moto_tables: dict[str, str],
+) -> None:
+    # An eventually consistent read could miss a message written a moment ago, and delivery would drop it as
+    # purged: the read must be strongly consistent (moto is always consistent, so the request itself is read)
+    dynamodb = boto3.client("dynamodb")
+    reads: list[Any] = []
+    dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.GetItem",
+        lambda params, **_: reads.append(params.get("ConsistentRead")),
+    )
+    sources = DynamoDBDeliverySources(
+        DynamoDBChannels(dynamodb, moto_tables["ChannelsTable"]), dynamodb, moto_tables["ConversationsTable"]
+    )
+    assert sources.message(Tenant(TENANT), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 7) is None
+    assert reads == [True]

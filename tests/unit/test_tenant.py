@@ -52,35 +52,45 @@ def _sam_local_event(*authorizations: str) -> dict[str, object]:
     return event
 
 
-@pytest.mark.parametrize(
-    "authorizations",
-    [
-        (f"Bearer {mint_token('acme', ttl_seconds=-60)}",),
+SAM_LOCAL_REFUSALS = {
+    "expired": ((f"Bearer {mint_token('acme', ttl_seconds=-60)}",), "Bearer token has expired"),
+    "exp NaN": (
         (f"Bearer {mint_token('acme', extra_claims={'exp': float('nan')})}",),
+        "Malformed bearer token: its payload is not JSON (NaN is not JSON)",
+    ),
+    "exp Infinity": (
         (f"Bearer {mint_token('acme', extra_claims={'exp': float('inf')})}",),
+        "Malformed bearer token: its payload is not JSON (Infinity is not JSON)",
+    ),
+    "not yet valid": (
         (f"Bearer {mint_token('acme', extra_claims={'nbf': int(time.time()) + 3600})}",),
+        "Bearer token is not valid yet (nbf)",
+    ),
+    "two Authorization headers": (
         (f"Bearer {mint_token('acme')}", f"Bearer {mint_token('acme')}"),
+        "More than one Authorization header (send exactly one: Bearer <token>)",
+    ),
+    "malformed": (
         ("Bearer not-a-jwt",),
-        (),
-    ],
-    ids=[
-        "expired",
-        "exp NaN",
-        "exp Infinity",
-        "not yet valid",
-        "two Authorization headers",
-        "malformed",
-        "none",
-    ],
+        "Malformed bearer token: not three base64url parts separated by dots",
+    ),
+    "none": ((), "Missing Authorization header (expected: Bearer <token>)"),
+}
+
+
+@pytest.mark.parametrize(
+    ("authorizations", "reason"), SAM_LOCAL_REFUSALS.values(), ids=SAM_LOCAL_REFUSALS.keys()
 )
 def test_under_sam_local_the_dev_servers_token_checks_apply(
-    monkeypatch: pytest.MonkeyPatch, authorizations: tuple[str, ...]
+    monkeypatch: pytest.MonkeyPatch, authorizations: tuple[str, ...], reason: str
 ) -> None:
     # Given a sam local run (no authorizer block), When the token is one the dev server refuses
     monkeypatch.setenv("AWS_SAM_LOCAL", "true")
-    # Then there is no tenant either (the same module checks both local paths)
-    with pytest.raises(Unauthenticated):
+    # Then there is no tenant either (the same module checks both local paths), for the dev server's reason:
+    # it becomes the 401's detail, so a client reads the same words from both local paths
+    with pytest.raises(Unauthenticated) as caught:
         tenant_from_claims(claims_of(_sam_local_event(*authorizations)), "client_id")
+    assert str(caught.value) == reason
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from messaging.delivery.url_guard import (
     UnsafeWebhookUrl,
     address_problem,
     check_webhook_url,
+    system_resolver,
 )
 from tests.fake_dns import FakeResolver, forbid_real_dns, no_resolver, resolver_of
 from tests.harness import Answer, api_event, invoke, load_handler
@@ -430,3 +431,63 @@ def test_put_channel_accepts_public_https_and_stores_it_normalized(
     assert answer.body["webhookUrl"] == f"https://{HOST}/hooks"
     assert answer.body["signingSecret"].startswith("whsec_")
     assert (channel.status, channel.body) == (200, {"webhookUrl": f"https://{HOST}/hooks"})
+
+
+# The whole reason, where a word check would not see an extra or a missing part ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("::1", "loopback (::1)"),  # ::1 is loopback, not an IPv4-compatible 0.0.0.1
+        ("::2", "IPv4-compatible (::/96, deprecated), embedding 0.0.0.2"),
+        ("fc00::1", "unique local (fc00::/7)"),  # embeds no IPv4 address: says none
+        ("fe80::1%eth0", "a scoped IPv6 address"),
+        ("2001:4860:4860::8888%2", "a scoped IPv6 address"),  # scoped, even a global one
+    ],
+)
+def test_the_problem_with_an_ipv6_address_is_said_exactly(address: str, problem: str) -> None:
+    assert address_problem(ipaddress.IPv6Address(address)) == problem
+
+
+def test_a_scoped_answer_written_with_its_zone_is_refused_as_scoped() -> None:
+    # Given a resolver whose answer carries its zone in the address text rather than the scope id field
+    def zoned(host: str, port: int, family: int = 0, kind: int = 0) -> list[AddrInfo]:
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:4860:4860::8888%eth0", port, 0, 0))]
+
+    # Then the URL is refused, saying why
+    assert refused(f"https://{HOST}/", resolver=zoned) == (
+        f"{HOST} resolves to 2001:4860:4860::8888%eth0, which is not public: a scoped IPv6 address"
+    )
+
+
+def test_an_answer_that_is_no_address_is_refused_quoting_it() -> None:
+    def garbled(host: str, port: int, family: int = 0, kind: int = 0) -> list[AddrInfo]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("not-an-address", port))]
+
+    assert (
+        refused(f"https://{HOST}/", resolver=garbled)
+        == f"{HOST} resolves to an unreadable address 'not-an-address'"
+    )
+
+
+def test_the_name_is_resolved_for_any_address_family_and_a_stream_socket() -> None:
+    # Given a resolver that notes what it is asked
+    asked: list[tuple[str, int, int, int]] = []
+
+    def noting(host: str, port: int, family: int = 0, kind: int = 0) -> list[AddrInfo]:
+        asked.append((host, port, family, kind))
+        return resolver_of(host, PUBLIC_V4, PUBLIC_V6)(host, port, family, kind)
+
+    # When a URL is checked
+    target = check_webhook_url(f"https://{HOST}:8443/", allow_local=False, resolve=noting)
+    # Then it asked for the host's IPv4 and IPv6 addresses alike (AF_UNSPEC), for TCP, at the URL's port
+    assert asked == [(HOST, 8443, socket.AF_UNSPEC, socket.SOCK_STREAM)]
+    assert target.addresses == (ipaddress.ip_address(PUBLIC_V4), ipaddress.ip_address(PUBLIC_V6))
+
+
+def test_the_system_resolver_answers_tcp_addresses_at_the_port_asked() -> None:
+    # A numeric host: getaddrinfo answers it without any DNS (forbid_real_dns lets numeric hosts through)
+    assert system_resolver("127.0.0.1", 8443, socket.AF_UNSPEC, socket.SOCK_STREAM) == [
+        (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", 8443))
+    ]
