@@ -68,7 +68,7 @@ def table_environment(
 def environment(values: Mapping[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
-    _clear_clients()
+    clear_clients()
     try:
         yield
     finally:
@@ -77,10 +77,10 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        _clear_clients()
+        clear_clients()
 
 
-def _clear_clients() -> None:
+def clear_clients() -> None:
     """Forget the settings and clients built from the environment, as a new execution environment would."""
     settings.cache_clear()
     dynamodb_client.cache_clear()
@@ -93,7 +93,7 @@ def load_handler(function: str) -> ModuleType:
     with _load_lock:
         _loaded += 1
         name = f"{function}_app_{_loaded}"
-        _clear_clients()
+        clear_clients()
         spec = importlib.util.spec_from_file_location(name, REPO / "functions" / function / "app.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

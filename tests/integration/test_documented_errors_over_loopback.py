@@ -25,7 +25,7 @@ from local.dynamodb_local import dynamodb_client
 from tests.documented_errors import answer_mismatches
 from tests.e2e.conftest import http_sender
 from tests.error_recipes import CASES, RECIPES, Caller, request_in_progress
-from tests.harness import REPO
+from tests.harness import REPO, clear_clients
 
 SNAPSHOT = REPO / "tests" / "snapshots" / "documented_errors.json"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -44,10 +44,14 @@ def loopback(dynamodb_endpoint: str, sqs_endpoint: str) -> Iterator[DevServer]:
         workers=0,
         event_sources=False,
     )
+    # The functions run here and build their use cases when loaded: settings and clients an earlier test
+    # cached from its own environment (its tables, maybe deleted since) must not serve this server's.
+    clear_clients()
     try:
         with server:
             yield server
     finally:
+        clear_clients()
         if saved is None:
             os.environ.pop("SQS_ENDPOINT", None)
         else:
