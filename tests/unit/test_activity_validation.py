@@ -115,6 +115,7 @@ REJECTED = {
     "text not a string": (_message(text=42), "text"),
     "event name 257": ({"type": "event", "name": "e" * 257}, "name"),
     "event without name": ({"type": "event"}, "name"),
+    "event with an empty name": ({"type": "event", "name": ""}, "name"),
     "customEventValue not JSON": (
         {"type": "event", "name": "x", "channelData": {"customEventValue": "{nope"}},
         "channelData.customEventValue",

@@ -91,4 +91,7 @@ def test_api_gateway_s_string_form_of_an_array_claim_is_read_as_the_array() -> N
     assert app_roles({"roles": "[a b  c]"}) == {"a", "b", "c"}
     assert app_roles({"roles": ["a", "b"]}) == {"a", "b"}
     assert app_roles({"roles": "a"}) == {"a"}
+    # only a value bracketed on both sides is the array form: a lone bracket is part of a role's name
+    assert app_roles({"roles": "[a b"}) == {"[a", "b"}
+    assert app_roles({"roles": "a b]"}) == {"a", "b]"}
     assert app_roles({}) == app_roles(None) == frozenset()

@@ -74,6 +74,8 @@ def test_at_least_one_second() -> None:
     assert delay_bounds(1, base_s=0.001) == (1, 1)
     assert retry_delay_seconds(1, base_s=0.3) == 1
     assert delay_bounds(1, base_s=3) == (2, 3)
+    # a 2 s step draws from half of it (1 s) to all of it, like any other
+    assert delay_bounds(1, base_s=2) == (1, 2)
 
 
 CAP_RANGE = f"the cap must be from 1 s to {SQS_MAX_VISIBILITY_S} s (SQS's longest visibility)"

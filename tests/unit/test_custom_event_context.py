@@ -5,8 +5,11 @@ nothing changes. The use case on moto, on a clock the test moves."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
+from messaging import retry
 from messaging.config import settings
 from messaging.domain.activity import Activity, Kind, Role, Sender
 from messaging.domain.conversation import ContextVariable, ConversationRequest, Timeouts, context_json
@@ -14,7 +17,8 @@ from messaging.domain.errors import ConversationNotFound, InvalidRequest
 from messaging.domain.ids import ConversationIds
 from messaging.domain.tenant import Tenant
 from messaging.limits import CONTEXT_MAX_BYTES, MAX_CONTEXT_ENTRIES
-from messaging.usecases.activities import ActivityOutcome, SendActivity
+from messaging.store.protocol import ActivityWrite, ChangeRefused, ConversationStore
+from messaging.usecases.activities import ActivityOutcome, ActivityStore, SendActivity
 from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent
 from messaging.usecases.reads import GetContext
@@ -135,3 +139,53 @@ def test_an_event_to_an_unknown_conversation_is_not_found(moto_tables: dict[str,
         world.event(unknown, {"k": ContextVariable(1)})
     with pytest.raises(ConversationNotFound):
         world.send(Tenant("tenant-b"), known, Activity(Kind.EVENT, Sender(Role.CUSTOMER), context={}))
+
+
+def test_two_events_in_the_same_millisecond_get_consecutive_message_ids(moto_tables: dict[str, str]) -> None:
+    # Given a conversation and an event at T0 + 1
+    world = World()
+    conversation_id = world.start({})
+    assert world.event(conversation_id, {"a": ContextVariable(1)}) == ActivityOutcome(T0 + 1)
+    # When a second event comes in the same millisecond
+    world.clock.now -= 1  # world.event moves the clock 1 ms on: back to the first event's millisecond
+    outcome = world.event(conversation_id, {"b": ContextVariable(2)})
+    # Then it takes the next messageId (the store refused the first id; the use case learned the last one)
+    assert outcome == ActivityOutcome(T0 + 2)
+    assert world.context(TENANT, conversation_id) == {"a": ContextVariable(1), "b": ContextVariable(2)}
+
+
+class Contended:
+    """The conversation store, its context write losing to another event's `losses` times first (a conflict:
+    DynamoDB cancelled the transaction for a write in the way)."""
+
+    def __init__(self, store: ActivityStore, losses: int) -> None:
+        self._store, self.losses = store, losses
+
+    def record_context(self, write: ActivityWrite, context: dict[str, ContextVariable], version: int) -> None:
+        if self.losses:
+            self.losses -= 1
+            raise ChangeRefused(conflict=True)
+        self._store.record_context(write, context, version)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_an_event_keeps_trying_a_contended_context_write_past_the_default_attempts(
+    moto_tables: dict[str, str],
+) -> None:
+    # Given a conversation whose context write loses to other writers more times than a plain operation
+    # retries (retry.MAX_ATTEMPTS), but fewer than a conversation's operations do (CONVERSATION_ATTEMPTS)
+    world = World()
+    conversation_id = world.start({})
+    contended = Contended(conversations(), retry.MAX_ATTEMPTS + 1)
+    store = cast(ConversationStore, contended)
+    send = SendActivity(cast(ActivityStore, contended), ApplyEvent(store, TIMEOUTS), clock=world.clock)
+    # When an event is sent
+    world.clock.now += 1
+    updates = {"a": ContextVariable(1)}
+    activity = Activity(Kind.EVENT, Sender(Role.CUSTOMER), event_name="context", context=updates)
+    outcome = send(TENANT, conversation_id, activity)
+    # Then it lands after the losses
+    assert (outcome, contended.losses) == (ActivityOutcome(T0 + 1), 0)
+    assert world.context(TENANT, conversation_id) == {"a": ContextVariable(1)}

@@ -106,6 +106,21 @@ def test_the_live_list_pages_on_with_its_token_and_only_for_the_same_since(
         world.lists.live(Tenant("tenant-b"), None, 1, first)
 
 
+def test_the_live_list_since_a_time_holds_the_conversations_created_from_then_on(
+    moto_tables: dict[str, str],
+) -> None:
+    # Given three live conversations, created 1 ms apart
+    world = World()
+    started = [world.start(f"c{n}") for n in range(3)]
+    second_created = T0 + 2
+    # When the live list is read since the second one's creation, to the millisecond
+    page = world.lists.live(TENANT, second_created, 10, None)
+    # Then it holds the second and the third, newest first, and not the first
+    assert [c.conversation_id for c in page.conversations] == [started[2], started[1]]
+    assert [c.created_at_ms for c in page.conversations] == [T0 + 3, second_created]
+    assert page.continuation_token is None
+
+
 def test_the_representatives_lists_page_on_for_their_status_and_representative_only(
     moto_tables: dict[str, str],
 ) -> None:
@@ -134,6 +149,11 @@ def test_the_representatives_lists_page_on_for_their_status_and_representative_o
     assert ana == mine
     assert active == [*mine, theirs]
     assert queue == queued
+    # And the active list names who has each conversation; the queue, nobody
+    everyone_active = world.lists.for_representatives(TENANT, Status.ACTIVE, None, 10, None).conversations
+    assert [c.representative_id for c in everyone_active] == [ANA.id, ANA.id, BO.id]
+    everyone_queued = world.lists.for_representatives(TENANT, Status.OPEN, None, 10, None).conversations
+    assert [c.representative_id for c in everyone_queued] == [None, None]
     # And no list's token continues another's
     for status, rep, token in [
         (Status.ACTIVE, BO.id, ana_token),  # another representative

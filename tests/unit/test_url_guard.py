@@ -94,6 +94,9 @@ REFUSED_V6 = [
     ("64:ff9b:1::1", "local-use NAT64"),
     ("100::1", "discard-only"),
     ("2001:db8::1", "documentation"),
+    # No rule names it (benchmarking, 2001:2::/48, inside the IETF block 2001::/23): ipaddress says it is not
+    # global, and that alone refuses it, in its own words
+    ("2001:2::1", "not globally reachable"),
 ]
 ALLOWED = [PUBLIC_V4, "8.8.8.8", "1.1.1.1", "11.0.0.1", "172.15.255.255", "172.32.0.1", "100.128.0.1"]
 ALLOWED += ["192.169.0.1", "223.255.255.254", PUBLIC_V6, "2001:4860:4860::8888", "64:ff9b::808:808"]
