@@ -47,6 +47,7 @@ CASES = {
         "active conversation returned",
         None,
     ),
+    "a new request id": ([], WITH_REQUEST_ID, 201, {"ConversationsCreated"}, "conversation created", "none"),
     "a repeated request id": (
         [WITH_REQUEST_ID],
         WITH_REQUEST_ID,

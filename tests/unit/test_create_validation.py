@@ -163,3 +163,35 @@ def test_a_body_that_is_not_utf8_is_a_400(create: CreateCall) -> None:
     # API Gateway sends a body that is not UTF-8 text base64-encoded
     answer = create(b'{"customercontext": "\xff\xfe"}')
     assert (answer.status, answer.body["code"]) == (400, "malformed_json")
+
+
+TOO_LONG = "x" * 201
+SIX_BROKEN_FIELDS = {
+    "customercontext": {
+        "customerid": TOO_LONG,
+        "firstname": TOO_LONG,
+        "lastname": TOO_LONG,
+        "email": TOO_LONG,
+        "phonenumber": TOO_LONG,
+    },
+    "conversationrequestid": TOO_LONG,
+}
+
+
+@pytest.mark.parametrize("broken", [1, 2, 5, 6])
+def test_the_detail_names_the_first_five_broken_fields_and_says_when_there_are_more(
+    create: CreateCall, broken: int
+) -> None:
+    # Given a create breaking the rules of `broken` fields
+    body: dict[str, Any] = {"customercontext": {}}
+    for name, value in list(SIX_BROKEN_FIELDS["customercontext"].items())[: min(broken, 5)]:
+        body["customercontext"][name] = value
+    if broken == 6:
+        body["conversationrequestid"] = TOO_LONG
+    # When it is sent
+    answer = create(body)
+    # Then the detail names the first five of them, in the order of `errors`, and "…" when there are more
+    fields = _fields(answer.body)
+    assert len(fields) == broken
+    more = ", …" if broken > 5 else ""
+    assert answer.body["detail"] == f"invalid request: {', '.join(fields[:5])}{more}"

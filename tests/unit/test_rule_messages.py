@@ -5,10 +5,12 @@ attachment's contentUrl that is neither https nor well-formed base64 data."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from messaging.http import checks
+from messaging.limits import CONTEXT_TEXT_MAX, MAX_SAFE_INTEGER
 
 BROKEN_RULES = {
     "not RFC 3339": (
@@ -27,12 +29,25 @@ BROKEN_RULES = {
         "data:image/png;base64,abc",
         "must be an https URL with a host, or a data: URL with well-formed base64",
     ),
+    "context text too long": (
+        checks.context_value,
+        "v" * (CONTEXT_TEXT_MAX + 1),
+        f"must be at most {CONTEXT_TEXT_MAX} characters",
+    ),
+    "infinite context number": (checks.context_value, float("inf"), "must be a finite number"),
+    "context number not a number": (checks.context_value, float("nan"), "must be a finite number"),
+    "context number past the safe integers": (
+        checks.context_value,
+        MAX_SAFE_INTEGER + 1,
+        f"numbers must be between -{MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}",
+    ),
+    "context value of another type": (checks.context_value, [1], "must be a string, a number or a boolean"),
 }
 
 
 @pytest.mark.parametrize(("rule", "value", "message"), BROKEN_RULES.values(), ids=BROKEN_RULES.keys())
 def test_a_broken_rule_says_what_the_value_must_be(
-    rule: Callable[[str], str], value: str, message: str
+    rule: Callable[[Any], object], value: object, message: str
 ) -> None:
     with pytest.raises(ValueError) as caught:
         rule(value)
