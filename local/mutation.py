@@ -33,10 +33,10 @@ Verdicts on survivors are hand-written in `tests/mutation_verdicts.toml` and mer
 
 A campaign spans sessions: `.mutation/` lives only in a working copy, so every campaign, finished or
 stopped, saves its kills to `tests/mutation-results.json` (committed): per function, the hash mutmut keeps
-of its source and the numbers of its killed mutants. The next campaign starts from them: mutmut keeps a
-result only while its function's source is unchanged (its own incremental rule), so only the mutants of
-new or changed functions, the survivors (new tests may kill them) and the unchecked are tested; the type
-check runs afresh. A kill stays valid while its function is unchanged and its test still fails on it:
+of its source and the numbers of its killed mutants, and of its survivors a verdict settles. The next
+campaign starts from them: mutmut keeps a result only while its function's source is unchanged (its own
+incremental rule), so only the mutants of new or changed functions, the survivors without a verdict (new
+tests may kill them) and the unchecked are tested; the type check runs afresh. A kill stays valid while its function is unchanged and its test still fails on it:
 `--fresh` re-tests everything (do it when tests were removed or weakened).
 """
 
@@ -56,7 +56,7 @@ import sys
 import time
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -316,8 +316,10 @@ def _git_commit() -> str:
 
 # --------------------------------------------------------------- results carried from campaign to campaign
 # Kept: a test failed on the mutant (mutmut's exit codes: killed, pytest's internal error, timeouts,
-# segfaults). Not kept: survivors and mutants without tests (a new test may kill them), and the type check's
-# kills (37: it runs afresh every campaign).
+# segfaults), and the survivors tests/mutation_verdicts.toml settles (equivalent or not worth a test: no
+# new test is meant to kill them, and each costs a full run of its function's tests). Not kept: the other
+# survivors and mutants without tests (a new test may kill them), and the type check's kills (37: it runs
+# afresh every campaign).
 CARRIED_EXIT_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11, -9})
 
 
@@ -334,21 +336,30 @@ def _meta_files() -> Iterator[tuple[str, Path]]:
         yield str(meta.relative_to(STAGE / "mutants"))[: -len(".meta")], meta
 
 
-def collect_results(metas: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """From mutmut's results per module: per module and function, its source's hash and its killed mutants
-    by exit code (mutant numbers), sorted, so that the committed file changes only where results do."""
+def collect_results(
+    metas: Mapping[str, Mapping[str, Any]], settled: Collection[str] = frozenset()
+) -> dict[str, Any]:
+    """From mutmut's results per module: per module and function, its source's hash, its killed mutants and
+    its `settled` survivors (names: those a verdict settles) by exit code (mutant numbers), sorted, so that
+    the committed file changes only where results do."""
     files: dict[str, Any] = {}
     for path, meta in sorted(metas.items()):
         functions: dict[str, Any] = {}
         for function, digest in sorted(meta.get("hash_by_function_name", {}).items()):
-            functions[function] = {"hash": digest, "killed": {}}
+            functions[function] = {"hash": digest, "killed": {}, "settled": {}}
         prefix = _mutant_name(path, "")  # the module's, as mutmut spells it: messaging.store.items.
         for name, exit_code in meta.get("exit_code_by_key", {}).items():
             function, _, number = name.removeprefix(prefix).rpartition("__mutmut_")
-            if exit_code in CARRIED_EXIT_CODES and function in functions:
-                functions[function]["killed"].setdefault(str(exit_code), []).append(int(number))
+            if function not in functions or exit_code is None:
+                continue
+            kind = "killed" if exit_code in CARRIED_EXIT_CODES else "settled" if name in settled else None
+            if kind is not None:
+                functions[function][kind].setdefault(str(exit_code), []).append(int(number))
         for entry in functions.values():
-            entry["killed"] = {code: sorted(numbers) for code, numbers in sorted(entry["killed"].items())}
+            for kind in ("killed", "settled"):
+                entry[kind] = {code: sorted(numbers) for code, numbers in sorted(entry[kind].items())}
+            if not entry["settled"]:
+                del entry["settled"]
         files[path] = functions
     return {"commit": _git_commit(), "files": files}
 
@@ -356,7 +367,8 @@ def collect_results(metas: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def save_results() -> None:
     metas = {path: json.loads(meta.read_text(encoding="utf-8")) for path, meta in _meta_files()}
     if metas:
-        RESULTS.write_text(json.dumps(collect_results(metas), indent=1) + "\n", encoding="utf-8")
+        settled = Summary(load_mutants(), load_verdicts()).verdict_of
+        RESULTS.write_text(json.dumps(collect_results(metas, settled), indent=1) + "\n", encoding="utf-8")
 
 
 def load_results() -> dict[str, Any]:
@@ -367,14 +379,16 @@ def load_results() -> dict[str, Any]:
 
 
 def seed_metas(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """mutmut's result files for a fresh stage holding the carried kills: mutmut keeps each one whose
-    function's hash is still the same when it generates the mutants, and tests the rest."""
+    """mutmut's result files for a fresh stage holding the carried results (kills and settled survivors):
+    mutmut keeps each one whose function's hash is still the same when it generates the mutants, and tests
+    the rest."""
     metas: dict[str, dict[str, Any]] = {}
     for path, functions in results["files"].items():
         exit_codes = {
             _mutant_name(path, f"{function}__mutmut_{number}"): int(code)
             for function, entry in functions.items()
-            for code, numbers in entry["killed"].items()
+            for kind in ("killed", "settled")
+            for code, numbers in entry.get(kind, {}).items()
             for number in numbers
         }
         metas[path] = {
@@ -388,7 +402,7 @@ def seed_metas(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def seed_results(results: Mapping[str, Any]) -> set[str]:
-    """Writes the carried kills into the fresh stage; returns the mutants they name."""
+    """Writes the carried results into the fresh stage; returns the mutants they name."""
     carried: set[str] = set()
     for path, meta in seed_metas(results).items():
         target = STAGE / "mutants" / f"{path}.meta"
@@ -407,7 +421,7 @@ class Mutant:
     line: int = 0
     original: tuple[str, ...] = ()
     mutated: tuple[str, ...] = ()
-    carried: bool = False  # killed in an earlier campaign, its function unchanged since
+    carried: bool = False  # killed (or settled by a verdict) in an earlier campaign, its function unchanged
 
     @property
     def function(self) -> str:
@@ -540,7 +554,8 @@ def load_mutants() -> list[Mutant]:
                 diff = get_diff_for_mutant(name, path=path)
                 _, removed, added = _changed_lines(diff)
                 line = _file_line(name, diff, source_lines, nodes)
-                mutants.append(Mutant(name, path, status, line, removed, added))
+                # a survivor this campaign did not test again: settled by a verdict in an earlier campaign
+                mutants.append(Mutant(name, path, status, line, removed, added, carried=name not in tested))
     return mutants
 
 
@@ -629,7 +644,8 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
     survived = len(summary.survivors)
     equivalent = summary.count("equivalent")
     not_checked = statuses["not checked"]
-    carried = sum(1 for mutant in summary.mutants if mutant.carried)
+    carried = sum(1 for mutant in summary.mutants if mutant.carried and mutant.status in KILLED)
+    settled = sum(1 for mutant in summary.mutants if mutant.carried and mutant.status in SURVIVED)
     judged = total - equivalent - not_checked
     rate = f"{100 * killed / judged:.1f} %" if judged else "n/a"
     minutes, seconds = divmod(int(campaign.get("seconds", 0)), 60)
@@ -650,10 +666,11 @@ def render(summary: Summary, campaign: Mapping[str, Any]) -> str:
         + ".",
         *(
             [
-                f"- Carried: {carried} of the kills come from earlier campaigns (`mutation-results.json`: "
-                "their functions are unchanged since); `make mutation FRESH=1` tests them again."
+                f"- Carried: {carried} of the kills and {settled} survivors with a verdict come from earlier "
+                "campaigns (`mutation-results.json`: their functions are unchanged since); `make mutation "
+                "FRESH=1` tests them again."
             ]
-            if carried
+            if carried or settled
             else []
         ),
         *(

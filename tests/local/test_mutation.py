@@ -201,3 +201,37 @@ def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp
         f"{put}1": 1,
         f"{put}2": 36,
     }
+
+
+def test_a_survivor_settled_by_a_verdict_carries_and_one_without_is_tested_again(tmp_path: Path) -> None:
+    # Given a campaign over a module: plain's two mutants and put's first survived; a verdict settles plain's
+    # second (equivalent, say), nothing settles the others
+    (tmp_path / "messaging").mkdir()
+    (tmp_path / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
+    (tmp_path / "mutants" / "messaging").mkdir(parents=True)
+    _generate_mutants(tmp_path)
+    put = "messaging.mod.xǁStoreǁput__mutmut_"
+    meta_path = tmp_path / "mutants" / "messaging" / "mod.py.meta"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["exit_code_by_key"] = {
+        "messaging.mod.x_plain__mutmut_1": 0,
+        "messaging.mod.x_plain__mutmut_2": 0,
+        f"{put}1": 0,
+        f"{put}2": 1,
+        f"{put}3": None,
+    }
+    # When its results are saved with the settled survivor, and a later campaign starts from them
+    results = collect_results({"messaging/mod.py": meta}, {"messaging.mod.x_plain__mutmut_2"})
+    plain = results["files"]["messaging/mod.py"]["x_plain"]
+    assert (plain["killed"], plain["settled"]) == ({}, {"0": [2]})
+    later = tmp_path / "later"
+    (later / "messaging").mkdir(parents=True)
+    (later / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
+    (later / "mutants" / "messaging").mkdir(parents=True)
+    seeded = seed_metas(json.loads(json.dumps(results)))["messaging/mod.py"]
+    (later / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
+    # Then the settled survivor and the kill stand; the unsettled survivors are tested again
+    assert {name: code for name, code in _generate_mutants(later).items() if code is not None} == {
+        "messaging.mod.x_plain__mutmut_2": 0,
+        f"{put}2": 1,
+    }

@@ -6,7 +6,9 @@ batch's failure; in a batch of several conversations, one delivered is deleted f
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import threading
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -14,18 +16,20 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.webhook_receiver import WebhookReceiver
+from messaging.delivery.webhook import DeliveryResult
 from messaging.domain.outgoing import Outgoing
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
 from messaging.store import keys
 from messaging.store.channels import DynamoDBChannels
 from messaging.store.outbox import DynamoDBDeliverySources, SqsWebhookQueue, message_body, outgoing_from_body
-from messaging.usecases.webhooks import DeliverWebhooks, queued_from_sqs
+from messaging.usecases.webhooks import DeliverWebhooks, Queued, queued_from_sqs
 from tests.api import REPRESENTATIVE, InProcessApi
 from tests.harness import invoke_raw, load_handler
 
 TENANT = "tenant-a"
 SECRET = "whsec_" + base64.b64encode(b"d" * 32).decode()
+CONVERSATION = "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61"
 
 
 @pytest.fixture
@@ -364,3 +368,90 @@ def test_delivery_reads_a_representatives_message_with_a_strongly_consistent_rea
     )
     assert sources.message(Tenant(TENANT), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 7) is None
     assert reads == [True]
+
+
+def _events_on_the_queue(queue_url: str, *conversations: str) -> list[Queued]:
+    """One state-change event per entry (a conversation may come twice), sent as dispatch does and received as
+    Lambda's poller would (no visibility timeout), in the order given."""
+    queue = SqsWebhookQueue(boto3.client("sqs"), queue_url)
+    sent = [
+        Outgoing(Tenant(TENANT), conversation_id, number, "event", at_ms=number, name="X")
+        for number, conversation_id in enumerate(conversations, start=1)
+    ]
+    assert queue.send(sent) == []
+    by_body = {record["body"]: record for record in _received(queue_url)}
+    return [queued_from_sqs(by_body[message_body(each)], each) for each in sent]
+
+
+def _delivery(moto_tables: dict[str, str], post: Callable[..., DeliveryResult]) -> DeliverWebhooks:
+    dynamodb = boto3.client("dynamodb")
+    sources = DynamoDBDeliverySources(
+        DynamoDBChannels(dynamodb, moto_tables["ChannelsTable"]), dynamodb, moto_tables["ConversationsTable"]
+    )
+    queue = SqsWebhookQueue(boto3.client("sqs"), moto_tables["WebhookQueue"])
+    return DeliverWebhooks(sources, queue, retry_base_s=30, allow_local=True, post=post)
+
+
+DELIVERED = DeliveryResult(delivered=True, status=200, reason="http 200", elapsed_ms=1)
+REFUSED = DeliveryResult(delivered=False, status=500, reason="http 500", elapsed_ms=1)
+
+
+def _still_received(queue_url: str, queued: Queued) -> bool:
+    """Whether the message is still on the queue under this receipt (delivery did not delete it)."""
+    try:
+        boto3.client("sqs").change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=queued.receipt_handle, VisibilityTimeout=0
+        )
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+        return False
+    return True
+
+
+def test_alone_in_its_batch_a_delivered_conversation_is_left_for_the_mapping_to_delete(
+    moto_tables: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    # Given a batch of one conversation's two state changes, the webhook refusing the second
+    queue_url = moto_tables["WebhookQueue"]
+    first, second = _events_on_the_queue(queue_url, CONVERSATION, CONVERSATION)
+    answers = [DELIVERED, REFUSED]
+    deliver = _delivery(moto_tables, lambda *_args, **_kwargs: answers.pop(0))
+    # When delivery takes the batch
+    failed = deliver([first, second])
+    # Then the second is reported failed, and the first, delivered, is not deleted by delivery: the SQS
+    # mapping deletes a batch's successes when the invocation returns, and no other conversation waits
+    assert (failed, answers) == ([second.record_id], [])
+    assert _still_received(queue_url, first)
+
+
+def test_alone_in_its_batch_a_wholly_delivered_conversation_is_left_for_the_mapping_to_delete(
+    moto_tables: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    # Given a batch of one conversation's state change
+    queue_url = moto_tables["WebhookQueue"]
+    (only,) = _events_on_the_queue(queue_url, CONVERSATION)
+    # When delivery takes the batch and the webhook accepts it
+    failed = _delivery(moto_tables, lambda *_args, **_kwargs: DELIVERED)([only])
+    # Then nothing failed, and the message is left for the mapping to delete
+    assert failed == []
+    assert _still_received(queue_url, only)
+
+
+def test_the_conversations_of_a_batch_are_posted_at_the_same_time(
+    moto_tables: dict[str, str], receiver: WebhookReceiver
+) -> None:
+    # Given a full batch: ten conversations' state changes
+    conversations = [str(uuid.UUID(int=n + 1)) for n in range(10)]
+    batch = _events_on_the_queue(moto_tables["WebhookQueue"], *conversations)
+    # And a webhook that answers only once all ten POSTs are under way (a barrier: no timing guesses)
+    all_posting = threading.Barrier(len(conversations), timeout=10)
+
+    def post(*_args: Any, **_kwargs: Any) -> DeliveryResult:
+        all_posting.wait()  # BrokenBarrierError, and a failed test, if the POSTs came one after another
+        return DELIVERED
+
+    # When delivery takes the batch
+    failed = _delivery(moto_tables, post)(batch)
+    # Then all ten were delivered, side by side
+    assert failed == []
+    assert not all_posting.broken
