@@ -38,6 +38,10 @@ def test_values_at_the_limit_are_accepted(create: CreateCall, body: dict[str, An
 
 
 REJECTED = {
+    "isDisplayable null": (
+        {"conversationcontext": {"k": {"value": 1, "isDisplayable": None}}},
+        "conversationcontext.k.isDisplayable",
+    ),
     "customerid 201 chars": ({"customercontext": {"customerid": "c" * 201}}, "customercontext.customerid"),
     "customerid empty": ({"customercontext": {"customerid": ""}}, "customercontext.customerid"),
     "lastname 201 chars": ({"customercontext": {"lastname": "l" * 201}}, "customercontext.lastname"),
