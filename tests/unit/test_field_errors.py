@@ -4,10 +4,10 @@ field or a dict key that merely looks like one is kept as sent."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from messaging.http.errors import field_errors
 
@@ -48,3 +48,28 @@ def test_a_dict_key_is_kept_unless_it_is_exactly_a_validators_label(key: str) ->
 def test_a_dict_key_exactly_like_a_validators_label_is_taken_for_one() -> None:
     # The one ambiguity: a key that is "function-…]" reads as pydantic's label (no real key looks like it)
     assert _fields({"field": [1], "keyed": {"function-x]": "not a number"}}) == ["keyed"]
+
+
+class Cat(BaseModel):
+    kind: Literal["cat"]
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"]
+
+
+class Owner(BaseModel):
+    pet: Annotated[Cat | Dog, Field(discriminator="kind")]
+
+
+@pytest.mark.parametrize(
+    ("pet", "rule"), [({"kind": "fish"}, "union_tag_invalid"), ({}, "union_tag_not_found")]
+)
+def test_a_nested_unions_bad_or_missing_tag_is_named_by_the_tags_path(pet: dict[str, str], rule: str) -> None:
+    # Given a discriminated union below the top (pydantic locates a tag's error at the union: ("pet",))
+    with pytest.raises(ValidationError) as caught:
+        Owner.model_validate({"pet": pet})
+    # When its field is named
+    (error,) = field_errors(caught.value.errors())
+    # Then it is the tag below the union's path
+    assert (error.field, error.code) == ("pet.kind", rule)
