@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from messaging.http.errors import field_errors
 
@@ -73,3 +73,37 @@ def test_a_nested_unions_bad_or_missing_tag_is_named_by_the_tags_path(pet: dict[
     (error,) = field_errors(caught.value.errors())
     # Then it is the tag below the union's path
     assert (error.field, error.code) == ("pet.kind", rule)
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    known: int = 0
+
+
+def test_an_unknown_field_is_named_and_said_to_be_no_part_of_the_api() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Closed.model_validate({"known": 1, "other": 2})
+    (error,) = field_errors(caught.value.errors())
+    assert (error.field, error.code, error.message) == (
+        "other",
+        "extra_forbidden",
+        "unknown field: not part of this API",
+    )
+
+
+class Wrapper(BaseModel):
+    inner: Closed
+
+
+def test_a_value_that_should_be_an_object_says_so() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Wrapper.model_validate({"inner": 5})
+    (error,) = field_errors(caught.value.errors())
+    assert (error.field, error.code, error.message) == ("inner", "model_type", "must be a JSON object")
+
+
+def test_a_rule_of_ours_is_said_in_its_own_words_without_pydantics_prefix() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Model.model_validate({"field": "x"})
+    first = next(iter(field_errors(caught.value.errors())))
+    assert (first.field, first.code, first.message) == ("field", "value_error", "must be something else")
