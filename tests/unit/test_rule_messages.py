@@ -29,6 +29,18 @@ BROKEN_RULES = {
         "data:image/png;base64,abc",
         "must be an https URL with a host, or a data: URL with well-formed base64",
     ),
+    "phone without a digit": (
+        checks.phone,
+        "call me",
+        "may hold only digits, spaces and + - ( ) . and must contain at least one digit",
+    ),
+    "email without a domain": (checks.email, "pat@", "must be a valid email address (name@example.com)"),
+    "lone surrogate": (checks.encodable, "\ud800", "must be valid Unicode text (no lone surrogate escapes)"),
+    "start message over 27 KB": (
+        checks.start_message_size,
+        "m" * (27 * 1024 + 1),
+        "must be at most 27648 bytes (27 KB) in UTF-8",
+    ),
     "context text too long": (
         checks.context_value,
         "v" * (CONTEXT_TEXT_MAX + 1),
