@@ -36,8 +36,9 @@ stopped, saves its kills to `tests/mutation-results.json` (committed): per funct
 of its source and the numbers of its killed mutants, and of its survivors a verdict settles. The next
 campaign starts from them: mutmut keeps a result only while its function's source is unchanged (its own
 incremental rule), so only the mutants of new or changed functions, the survivors without a verdict (new
-tests may kill them) and the unchecked are tested; the type check runs afresh. A kill stays valid while its function is unchanged and its test still fails on it:
-`--fresh` re-tests everything (do it when tests were removed or weakened).
+tests may kill them) and the unchecked are tested; the type check runs afresh. A kill stays valid while
+its function is unchanged and its test still fails on it: `--fresh` re-tests everything (do it when tests
+were removed or weakened, or to check the verdicts again).
 """
 
 from __future__ import annotations
