@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import socket
 import socketserver
 import ssl
@@ -369,6 +370,9 @@ def main(argv: list[str] | None = None) -> None:
             conversation_id=args.conversation,
             per_conversation=args.per_conversation,
         )
+    # Ctrl-C stops it however it was started: a shell's background job (`… &`) starts with SIGINT ignored,
+    # and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with receiver:
         _say(f"webhook receiver on {receiver.url} (PUT /channel with this webhookUrl); Ctrl-C stops it")
         try:
