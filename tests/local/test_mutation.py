@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from local.mutation import (
     STAGE_CONFTEST,
@@ -154,19 +155,32 @@ def _generate_mutants(stage: Path) -> dict[str, int | None]:
     return exit_codes
 
 
+def _stage(root: Path, source: str, seeded: dict[str, Any] | None = None) -> dict[str, int | None]:
+    """A stage at `root` holding messaging/mod.py (and the results a campaign starts from): its mutants."""
+    (root / "messaging").mkdir(parents=True)
+    (root / "messaging" / "mod.py").write_text(source, encoding="utf-8")
+    (root / "mutants" / "messaging").mkdir(parents=True)
+    if seeded is not None:
+        (root / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
+    return _generate_mutants(root)
+
+
+def _meta(root: Path) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads(
+        (root / "mutants" / "messaging" / "mod.py.meta").read_text(encoding="utf-8")
+    )
+    return meta
+
+
 def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp_path: Path) -> None:
     # Given a campaign over a module: plain's first mutant killed, its second a survivor, put's first killed
     # by a test, its second by a timeout, its third by the type check
-    (tmp_path / "messaging").mkdir()
-    (tmp_path / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
-    (tmp_path / "mutants" / "messaging").mkdir(parents=True)
-    first = _generate_mutants(tmp_path)
+    first = _stage(tmp_path, MODULE_V1)
     put = "messaging.mod.xǁStoreǁput__mutmut_"
     assert set(first) == {"messaging.mod.x_plain__mutmut_1", "messaging.mod.x_plain__mutmut_2"} | {
         f"{put}{n}" for n in (1, 2, 3)
     }
-    meta_path = tmp_path / "mutants" / "messaging" / "mod.py.meta"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = _meta(tmp_path)
     meta["exit_code_by_key"] = {
         "messaging.mod.x_plain__mutmut_1": 1,
         "messaging.mod.x_plain__mutmut_2": 0,
@@ -177,13 +191,8 @@ def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp
     # When its results are saved, and a later campaign (a new stage) starts from them after put changed
     results = collect_results({"messaging/mod.py": meta})
     assert results["files"]["messaging/mod.py"]["x_plain"]["killed"] == {"1": [1]}
-    later = tmp_path / "later"
-    (later / "messaging").mkdir(parents=True)
-    (later / "messaging" / "mod.py").write_text(MODULE_V1.replace('"k#"', '"key#"'), encoding="utf-8")
-    (later / "mutants" / "messaging").mkdir(parents=True)
     seeded = seed_metas(json.loads(json.dumps(results)))["messaging/mod.py"]
-    (later / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
-    second = _generate_mutants(later)
+    second = _stage(tmp_path / "later", MODULE_V1.replace('"k#"', '"key#"'), seeded)
     # Then only the unchanged function's test kill is kept: its survivor, the changed function's mutants and
     # the type check's kill are tested again
     assert {name: code for name, code in second.items() if code is not None} == {
@@ -191,12 +200,9 @@ def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp
     }
     assert len(second) == len(first)
     # And without the change, the timeout is carried too (and still not the type check's kill)
-    same = tmp_path / "same"
-    (same / "messaging").mkdir(parents=True)
-    (same / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
-    (same / "mutants" / "messaging").mkdir(parents=True)
-    (same / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
-    assert {name: code for name, code in _generate_mutants(same).items() if code is not None} == {
+    assert {
+        name: code for name, code in _stage(tmp_path / "same", MODULE_V1, seeded).items() if code is not None
+    } == {
         "messaging.mod.x_plain__mutmut_1": 1,
         f"{put}1": 1,
         f"{put}2": 36,
@@ -206,13 +212,9 @@ def test_a_kill_carries_to_the_next_campaign_while_its_function_is_unchanged(tmp
 def test_a_survivor_settled_by_a_verdict_carries_and_one_without_is_tested_again(tmp_path: Path) -> None:
     # Given a campaign over a module: plain's two mutants and put's first survived; a verdict settles plain's
     # second (equivalent, say), nothing settles the others
-    (tmp_path / "messaging").mkdir()
-    (tmp_path / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
-    (tmp_path / "mutants" / "messaging").mkdir(parents=True)
-    _generate_mutants(tmp_path)
+    _stage(tmp_path, MODULE_V1)
     put = "messaging.mod.xǁStoreǁput__mutmut_"
-    meta_path = tmp_path / "mutants" / "messaging" / "mod.py.meta"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = _meta(tmp_path)
     meta["exit_code_by_key"] = {
         "messaging.mod.x_plain__mutmut_1": 0,
         "messaging.mod.x_plain__mutmut_2": 0,
@@ -224,14 +226,11 @@ def test_a_survivor_settled_by_a_verdict_carries_and_one_without_is_tested_again
     results = collect_results({"messaging/mod.py": meta}, {"messaging.mod.x_plain__mutmut_2"})
     plain = results["files"]["messaging/mod.py"]["x_plain"]
     assert (plain["killed"], plain["settled"]) == ({}, {"0": [2]})
-    later = tmp_path / "later"
-    (later / "messaging").mkdir(parents=True)
-    (later / "messaging" / "mod.py").write_text(MODULE_V1, encoding="utf-8")
-    (later / "mutants" / "messaging").mkdir(parents=True)
     seeded = seed_metas(json.loads(json.dumps(results)))["messaging/mod.py"]
-    (later / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(seeded), encoding="utf-8")
     # Then the settled survivor and the kill stand; the unsettled survivors are tested again
-    assert {name: code for name, code in _generate_mutants(later).items() if code is not None} == {
+    assert {
+        name: code for name, code in _stage(tmp_path / "later", MODULE_V1, seeded).items() if code is not None
+    } == {
         "messaging.mod.x_plain__mutmut_2": 0,
         f"{put}2": 1,
     }
