@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from botocore.config import Config
 
 from local.queues import create_queues
 from local.sqs_local import SqsLocal, sqs_client
-from tests.harness import TEMPLATE, environment, table_environment
+from messaging.store import client as store_client
+from tests.harness import TEMPLATE, clear_clients, environment, table_environment
 from tests.integration.webhooks import Queues
 
 
@@ -19,6 +21,23 @@ def local_env(dynamodb_endpoint: str, local_tables: dict[str, str]) -> Iterator[
     """Product environment pointing at fresh tables on DynamoDB Local."""
     with environment({**table_environment(local_tables), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}):
         yield local_tables
+
+
+@pytest.fixture
+def many_environments(monkeypatch: pytest.MonkeyPatch, local_env: dict[str, str]) -> Iterator[None]:
+    """Many execution environments in one process share its one DynamoDB client, where each Lambda
+    environment has its own: a connection each (not a pool of 10) and a read timeout that allows for DynamoDB
+    Local running the transactions one after another on two cores (64 queued behind each other outlast 4 s
+    under a loaded CI machine, and their timeouts then drain the shared retry quota: seen once in CI)."""
+    monkeypatch.setattr(
+        store_client,
+        "CLIENT_CONFIG",
+        store_client.CLIENT_CONFIG.merge(Config(max_pool_connections=64, read_timeout=60)),
+    )
+    clear_clients()
+    yield
+    monkeypatch.undo()
+    clear_clients()
 
 
 @pytest.fixture(scope="session")

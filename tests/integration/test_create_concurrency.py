@@ -23,6 +23,7 @@ TENANT = Tenant("tenant-a")
 
 
 @pytest.mark.slow  # a stress test: `make mutation` leaves it out (see local/mutation.py)
+@pytest.mark.usefixtures("many_environments")
 def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:

@@ -122,6 +122,7 @@ class Fixed:
 
 
 @pytest.mark.parametrize("customerid", ["customer-accept", None], ids=["with-lock", "without-customerid"])
+@pytest.mark.usefixtures("many_environments")
 def test_32_representatives_accepting_one_open_conversation_exactly_one_wins(
     dynamodb_endpoint: str, local_env: dict[str, str], customerid: str | None
 ) -> None:
