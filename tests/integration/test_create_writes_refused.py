@@ -97,6 +97,36 @@ def test_a_second_conversation_for_a_customer_is_refused_with_the_lock_of_the_fi
     assert store.get(TENANT, second_id) is None
 
 
+def test_taking_over_a_lock_whose_holder_is_not_past_its_deadline_is_refused_with_the_holder(
+    local_env: dict[str, str],
+) -> None:
+    # Given an open conversation of customer c1, well inside its deadline, holding the customer's lock
+    first_id = InProcessApi().start("c1")
+    store = conversations()
+    first = _stored(store, first_id)
+    assert first.state.expires_at_ms is not None
+    lock = ActiveLock(first_id, first.state.expires_at_ms)
+    # When another conversation of c1 is written taking that very lock over, as if its holder had expired
+    # (a create that read the lock before the holder's deadline moved on)
+    second_id = ConversationIds(settings().id_secret).new(TENANT, "c1")
+    second = Conversation(replace(first.state, conversation_id=second_id), first.details)
+    new = NewConversation(second, fingerprint=lock_fingerprint(second_id), replaced_lock=lock)
+    rejected = _rejection(store, new)
+    # Then the lock's condition held but the holder's did not: the refusal carries the holder's state as
+    # stored, which the create answers with; nothing was written and the holder is untouched
+    assert _fields(rejected) == {
+        "already_written": False,
+        "conflict": False,
+        "lock_checked": False,
+        "lock": None,
+        "holder": first.state,
+        "email_contact": None,
+        "phone_contact": None,
+    }
+    assert store.get(TENANT, second_id) is None
+    assert _stored(store, first_id) == first
+
+
 def test_a_create_reads_the_lock_and_the_contacts_of_the_email_and_phone_it_brings(
     local_env: dict[str, str],
 ) -> None:
