@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.webhook_receiver import WebhookReceiver
-from messaging.delivery.webhook import DeliveryResult
+from messaging.delivery.webhook import DeliveryResult, post_activity
 from messaging.domain.outgoing import Outgoing
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
@@ -278,20 +278,13 @@ def test_a_tenant_whose_webhook_failed_three_times_in_a_row_is_skipped_for_one_r
 ) -> None:
     # Given a tenant's webhook that always fails, and an activity of its on the queue
     receiver.fail_always(status=500)
-    sqs, dynamodb = boto3.client("sqs"), boto3.client("dynamodb")
-    queue = SqsWebhookQueue(sqs, moto_tables["WebhookQueue"])
+    queue = SqsWebhookQueue(boto3.client("sqs"), moto_tables["WebhookQueue"])
     event = Outgoing(Tenant(TENANT), "4f0c2a8e-9b1d-4c57-8a7e-2d3b1c0e9f61", 1, "event", at_ms=1, name="X")
     assert queue.send([event]) == []
     (record,) = _received(moto_tables["WebhookQueue"])
     queued = queued_from_sqs(record, outgoing_from_body(record["body"]))
-    sources = DynamoDBDeliverySources(
-        DynamoDBChannels(dynamodb, moto_tables["ChannelsTable"]), dynamodb, moto_tables["ConversationsTable"]
-    )
     now = [now_ms()]
-    retry_base_s = 30
-    deliver = DeliverWebhooks(
-        sources, queue, retry_base_s=retry_base_s, allow_local=True, clock=lambda: now[0]
-    )
+    deliver = _delivery(moto_tables, clock=lambda: now[0])
 
     def attempts_after_delivering() -> int:
         assert deliver([queued]) == [record["messageId"]]  # failed (tried or skipped): received again later
@@ -301,7 +294,7 @@ def test_a_tenant_whose_webhook_failed_three_times_in_a_row_is_skipped_for_one_r
     assert [attempts_after_delivering() for _ in range(3)] == [1, 2, 3]
     # Then after the third failure in a row, the tenant's deliveries are skipped for one retry base
     assert attempts_after_delivering() == 3
-    now[0] += retry_base_s * 1000 - 1
+    now[0] += RETRY_BASE_S * 1000 - 1
     assert attempts_after_delivering() == 3
     # And tried again once it has passed
     now[0] += 1
@@ -383,13 +376,23 @@ def _events_on_the_queue(queue_url: str, *conversations: str) -> list[Queued]:
     return [queued_from_sqs(by_body[message_body(each)], each) for each in sent]
 
 
-def _delivery(moto_tables: dict[str, str], post: Callable[..., DeliveryResult]) -> DeliverWebhooks:
+RETRY_BASE_S = 30
+
+
+def _delivery(
+    moto_tables: dict[str, str],
+    post: Callable[..., DeliveryResult] = post_activity,
+    clock: Callable[[], int] = now_ms,
+) -> DeliverWebhooks:
+    """Delivery over the moto tables and queue; by default it posts for real (to the local receiver)."""
     dynamodb = boto3.client("dynamodb")
     sources = DynamoDBDeliverySources(
         DynamoDBChannels(dynamodb, moto_tables["ChannelsTable"]), dynamodb, moto_tables["ConversationsTable"]
     )
     queue = SqsWebhookQueue(boto3.client("sqs"), moto_tables["WebhookQueue"])
-    return DeliverWebhooks(sources, queue, retry_base_s=30, allow_local=True, post=post)
+    return DeliverWebhooks(
+        sources, queue, retry_base_s=RETRY_BASE_S, allow_local=True, post=post, clock=clock
+    )
 
 
 DELIVERED = DeliveryResult(delivered=True, status=200, reason="http 200", elapsed_ms=1)
