@@ -56,15 +56,19 @@ def test_64_concurrent_creates_per_customer_make_exactly_one_conversation_each(
     assert broken_invariants(storage) == []
 
 
-def test_concurrent_creates_bringing_the_same_new_email_end_with_one_contact(
-    dynamodb_endpoint: str, local_env: dict[str, str]
+@pytest.mark.parametrize(
+    "brought", [{"email": "Shared@Example.com"}, {"phonenumber": "+1 (555) 0100"}], ids=["email", "phone"]
+)
+def test_concurrent_creates_bringing_the_same_new_email_or_phone_end_with_one_contact(
+    dynamodb_endpoint: str, local_env: dict[str, str], brought: dict[str, str]
 ) -> None:
-    # Given 16 environments, When 16 different customers arrive at once with the same new email
+    # Given 16 environments, When 16 different customers arrive at once with the same new email (or phone):
+    # all but one lose the race for the contact's key, and each must learn that contact from its refusal
     environments = [create_conversation() for _ in range(16)]
     start = Barrier(16)
 
     def create(index: int) -> CreateOutcome:
-        customer = CustomerDetails(customerid=f"c{index}", email="Shared@Example.com")
+        customer = CustomerDetails(customerid=f"c{index}", **brought)
         start.wait()
         return environments[index](TENANT, ConversationRequest(customer=customer), None)
 

@@ -779,7 +779,7 @@ def test_a_conversation_id_of_unreserved_characters_is_one_path_segment(
     [
         ({"text": "Grüße 👋", "n": [1, 2.5]}, '{"text":"Grüße 👋","n":[1,2.5]}'),  # compact, UTF-8 kept
         ({"text": "lone \ud800 surrogate"}, '{"text":"lone \\ud800 surrogate"}'),  # no UTF-8 form: escaped
-        ({"text": "é \ud800"}, '{"text":"\\u00e9 \\ud800"}'),
+        ({"text": "é \ud800", "n": [1, 2]}, '{"text":"\\u00e9 \\ud800","n":[1,2]}'),  # compact too
     ],
 )
 def test_the_body_is_compact_json_in_utf_8_and_exactly_what_is_signed(

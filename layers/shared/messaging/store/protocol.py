@@ -70,14 +70,15 @@ class WriteRejected(Exception):
     def __init__(
         self,
         *,
-        already_written: bool = False,
-        conflict: bool = False,
-        lock_checked: bool = False,
-        lock: ActiveLock | None = None,
-        holder: ConversationState | None = None,
-        email_contact: Contact | None = None,
-        phone_contact: Contact | None = None,
+        already_written: bool,
+        conflict: bool,
+        lock_checked: bool,
+        lock: ActiveLock | None,
+        holder: ConversationState | None,
+        email_contact: Contact | None,
+        phone_contact: Contact | None,
     ) -> None:
+        # No defaults: the one refusal there is (store/conversations.py) tells every field.
         super().__init__("transaction cancelled")
         self.already_written = already_written  # our own transaction had landed (a retried success)
         self.conflict = conflict
