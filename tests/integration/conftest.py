@@ -34,10 +34,9 @@ def many_environments(monkeypatch: pytest.MonkeyPatch, local_env: dict[str, str]
         "CLIENT_CONFIG",
         store_client.CLIENT_CONFIG.merge(Config(max_pool_connections=64, read_timeout=60)),
     )
-    clear_clients()
+    clear_clients()  # after local_env (a parameter for that order): the test's client is built anew
     yield
-    monkeypatch.undo()
-    clear_clients()
+    clear_clients()  # no later test gets this client; monkeypatch restores the config after this
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,12 @@ def _stored(store: DynamoDBConversations, conversation_id: str) -> Conversation:
     return conversation
 
 
+def _another(first: Conversation, customerid: str | None) -> Conversation:
+    """A conversation like `first` under a new id of `customerid` (of first's customer: the same lock)."""
+    new_id = ConversationIds(settings().id_secret).new(TENANT, customerid)
+    return Conversation(replace(first.state, conversation_id=new_id), first.details)
+
+
 def _fields(rejected: WriteRejected) -> dict[str, object]:
     names = (
         "already_written",
@@ -79,9 +85,9 @@ def test_a_second_conversation_for_a_customer_is_refused_with_the_lock_of_the_fi
     store = conversations()
     first = _stored(store, first_id)
     # When another conversation of the same customer (a new id of the same fingerprint) is written
-    second_id = ConversationIds(settings().id_secret).new(TENANT, "c1")
+    second = _another(first, "c1")
+    second_id = second.conversation_id
     assert lock_fingerprint(second_id) == lock_fingerprint(first_id)
-    second = Conversation(replace(first.state, conversation_id=second_id), first.details)
     rejected = _rejection(store, NewConversation(second, fingerprint=lock_fingerprint(second_id)))
     # Then the lock's condition refused it, naming the first conversation and its deadline; nothing written
     assert first.state.expires_at_ms is not None
@@ -108,8 +114,8 @@ def test_taking_over_a_lock_whose_holder_is_not_past_its_deadline_is_refused_wit
     lock = ActiveLock(first_id, first.state.expires_at_ms)
     # When another conversation of c1 is written taking that very lock over, as if its holder had expired
     # (a create that read the lock before the holder's deadline moved on)
-    second_id = ConversationIds(settings().id_secret).new(TENANT, "c1")
-    second = Conversation(replace(first.state, conversation_id=second_id), first.details)
+    second = _another(first, "c1")
+    second_id = second.conversation_id
     new = NewConversation(second, fingerprint=lock_fingerprint(second_id), replaced_lock=lock)
     rejected = _rejection(store, new)
     # Then the lock's condition held but the holder's did not: the refusal carries the holder's state as
@@ -171,8 +177,8 @@ def test_a_new_contact_whose_email_or_phone_is_taken_is_refused_with_the_contact
     # When a create that read nothing writes a new contact with the same email, phone or both
     email = normalize_email(EMAIL) if brought in ("email", "both") else None
     phone = normalize_phone(PHONE) if brought in ("phone", "both") else None
-    new_id = ConversationIds(settings().id_secret).new(TENANT, None)
-    conversation = Conversation(replace(first.state, conversation_id=new_id), first.details)
+    conversation = _another(first, None)
+    new_id = conversation.conversation_id
     new_contact = Contact("k-new", firstname="Bo", email=email, phonenumber=phone)
     rejected = _rejection(
         store, NewConversation(conversation, new_contact=new_contact, email=email, phone=phone)
