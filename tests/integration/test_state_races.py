@@ -369,6 +369,7 @@ def run_seed() -> int:
     return int(configured) if configured else random.SystemRandom().randrange(1 << 32)
 
 
+@pytest.mark.slow  # a stress test with a random seed: `make mutation` leaves it out (see local/mutation.py)
 def test_random_parallel_interleavings_keep_storage_consistent(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:

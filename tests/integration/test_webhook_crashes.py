@@ -44,6 +44,9 @@ from tests.integration.webhooks import (
     received,
 )
 
+# Waits out real deadlines and backoffs (seconds each): `make mutation` leaves it out (local/mutation.py).
+pytestmark = pytest.mark.realtime
+
 DYING = Path(__file__).resolve().parent / "dying_functions"
 VISIBILITY_S = 5
 

@@ -36,6 +36,9 @@ from local.webhook_receiver import Delivery, FailureMode, WebhookReceiver
 from tests.harness import REPO
 from tests.integration.webhooks import Queues, Tenant, WebhookPipeline, eventually, has_all, received
 
+# Waits out real deadlines and backoffs (seconds each): `make mutation` leaves it out (local/mutation.py).
+pytestmark = pytest.mark.realtime
+
 MAX_RECEIVES = "3"
 SAMPLES = 5  # state changes measured for the healthy tenant, at least, in each phase
 # How much later than its baseline B's changes may arrive while A fails (or twice the baseline). The hold-up

@@ -17,6 +17,9 @@ import pytest
 from local.webhook_receiver import FailureMode, WebhookReceiver
 from tests.integration.webhooks import Queues, Tenant, WebhookPipeline, eventually, has_all, received
 
+# Waits out real deadlines and backoffs (seconds each): `make mutation` leaves it out (local/mutation.py).
+pytestmark = pytest.mark.realtime
+
 DELIVERY_DEADLINE_S = 10  # messaging.delivery.webhook.DEFAULT_TIMEOUT_S: "2xx within 10 s is success"
 
 
