@@ -6,6 +6,7 @@ or phone is another contact's. The create answers from what the refusal carries,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -13,12 +14,20 @@ import pytest
 from messaging.config import settings
 from messaging.domain.contact import Contact
 from messaging.domain.contact_keys import normalize_email, normalize_phone
-from messaging.domain.conversation import ActiveLock, Conversation
+from messaging.domain.conversation import (
+    ActiveLock,
+    Conversation,
+    ConversationRequest,
+    CreateOutcome,
+    CustomerDetails,
+)
 from messaging.domain.ids import ConversationIds, lock_fingerprint
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
+from messaging.store.client import dynamodb_client
 from messaging.store.conversations import DynamoDBConversations
-from messaging.store.protocol import NewConversation, WriteRejected
+from messaging.store.protocol import CreateSnapshot, NewConversation, WriteRejected
+from messaging.usecases.create import CreateConversation
 from messaging.wiring import conversations
 from tests.api import InProcessApi
 
@@ -194,3 +203,51 @@ def test_a_new_contact_whose_email_or_phone_is_taken_is_refused_with_the_contact
         "phone_contact": existing if phone else None,
     }
     assert store.get(TENANT, new_id) is None
+
+
+class ReadJustBeforeAnother(DynamoDBConversations):
+    """The real store, where another create lands right after this one's first read: the race that 16
+    threads make only by chance (tests/integration/test_create_concurrency.py), made every time."""
+
+    def __init__(self, another: Callable[[], None]) -> None:
+        config = settings()
+        super().__init__(
+            dynamodb_client(), config.conversations_table, config.contacts_table, config.retention_seconds
+        )
+        self._another = another
+        self.reads = 0
+
+    def read_for_create(
+        self, tenant: Tenant, fingerprint: str | None, email: str | None, phone: str | None
+    ) -> CreateSnapshot:
+        snapshot = super().read_for_create(tenant, fingerprint, email, phone)
+        self.reads += 1
+        if self.reads == 1:
+            self._another()
+        return snapshot
+
+
+@pytest.mark.parametrize("brought", [{"email": EMAIL}, {"phonenumber": PHONE}], ids=["email", "phone"])
+def test_a_create_whose_new_contact_was_made_meanwhile_learns_that_contact_from_the_refusal(
+    local_env: dict[str, str], brought: dict[str, str]
+) -> None:
+    # Given a create of customer c2 that read no contact for its email (or phone), just before customer c1's
+    # create made one with the same email (or phone)
+    config = settings()
+    ids = ConversationIds(config.id_secret)
+
+    def request(customerid: str) -> ConversationRequest:
+        return ConversationRequest(customer=CustomerDetails(customerid=customerid, **brought))
+
+    firsts: list[CreateOutcome] = []
+    first = CreateConversation(conversations(), ids, config.timeouts)
+    store = ReadJustBeforeAnother(lambda: firsts.append(first(TENANT, request("c1"))))
+    # When c2's create writes its conversation with a new contact
+    outcome = CreateConversation(store, ids, config.timeouts)(TENANT, request("c2"))
+    # Then the contact key's condition refused it, and it learnt c1's contact from the refusal (no second
+    # read): its new conversation is linked to that contact
+    assert outcome.is_new
+    assert store.reads == 1
+    (c1,) = firsts
+    c1_contact = _stored(store, c1.conversation_id).details.contact_id
+    assert _stored(store, outcome.conversation_id).details.contact_id == c1_contact

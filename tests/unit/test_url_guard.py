@@ -183,6 +183,7 @@ ODD_NUMERIC = [
     "127.1",  # short
     "127.0.1",
     "127.0.0.1.",  # trailing dot
+    "2130706433.",  # one number and the trailing dot
     "1.2.3.04",  # leading zero
     "0",
     "0x",
@@ -248,6 +249,79 @@ def test_odd_numeric_hosts_are_refused_without_resolving(host: str, allow_local:
 )
 def test_malformed_or_forbidden_urls_are_refused_with_the_rule(url: str, words: str) -> None:
     assert words in refused(url, resolver=resolver_of(HOST, PUBLIC_V4))
+
+
+# The reason is the problem+json detail a business reads after PUT /channel: each rule's in full.
+BASE_URL_ONLY = "it is a base URL, to which /v3/conversations/{id}/activities is appended"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("", "the webhook URL is empty"),
+        (f"https://{HOST}/" + "a" * 2100, "the webhook URL is longer than 2048 characters"),
+        (
+            "https://exämple.com/",
+            "the webhook URL holds spaces, control or non-ASCII characters "
+            "(write an international domain name in its xn-- form, percent-encode the path)",
+        ),
+        (
+            f"https://{HOST}\\@10.0.0.1/",
+            "the webhook URL holds a backslash (read as a slash by some parsers)",
+        ),
+        (f"https://{HOST}/?", f"the webhook URL has a query: {BASE_URL_ONLY}"),
+        (f"https://{HOST}/#", f"the webhook URL has a fragment: {BASE_URL_ONLY}"),
+        ("https://[::1/", "the webhook URL cannot be read (Invalid IPv6 URL)"),
+        (f"https://user@{HOST}/", "the webhook URL holds userinfo (user:password@): not allowed"),
+        ("https:///hooks", "the webhook URL has no host"),
+        (
+            "https://exa%6dple.com/",
+            "exa%6dple.com holds a '%': no percent-encoding in the host, no IPv6 zone ids",
+        ),
+        ("https://[v1.abc]/", "[v1.abc] is not an IPv6 address"),
+        (
+            "https://2130706433./",
+            "2130706433. ends in a number, so resolvers read it as an IPv4 address in a non-canonical form "
+            "(decimal, octal, hex or short): write an IPv4 address as a.b.c.d",
+        ),
+        ("https://a..b.com/", "a..b.com is not a valid host name (labels of letters, digits and -)"),
+        (f"https://{HOST}:0/", "the webhook URL's port is not a number from 1 to 65535"),
+        (f"https://{HOST}:65536/", "the webhook URL's port is not a number from 1 to 65535"),
+        (f"ftp://{HOST}/", "the URL must start with https:// (not ftp)"),
+        (f"//{HOST}/", "the URL must start with https:// (not no scheme)"),
+        (
+            f"http://{HOST}/",
+            "http is refused: a webhook URL must use https (local runs may use http://127.0.0.1:<port>)",
+        ),
+        (
+            "https://api.localhost/",
+            "api.localhost names the loopback interface (RFC 6761): not a public host",
+        ),
+        ("https://10.0.0.1/", "10.0.0.1 is not a public address: private (10.0.0.0/8)"),
+        (f"https://{HOST}/x", f"{HOST} resolves to 127.0.0.1, which is not public: loopback (127.0.0.0/8)"),
+    ],
+)
+def test_each_refusal_reads_in_full_as_the_business_sees_it(url: str, reason: str) -> None:
+    resolver = resolver_of(HOST, "127.0.0.1") if url.endswith("/x") else no_resolver
+    assert refused(url, resolver=resolver) == reason
+
+
+def test_a_url_and_a_host_name_at_their_length_limits_are_allowed() -> None:
+    # Given a host name of exactly 253 characters (labels of 63) and a URL of exactly 2048
+    host = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    assert len(host) == 253
+    prefix = f"https://{host}/"
+    url = prefix + "p" * (2048 - len(prefix))
+    # When both are checked, Then both pass
+    target = check_webhook_url(url, allow_local=False, resolve=resolver_of(host, PUBLIC_V4))
+    assert (target.host, len(target.base_url)) == (host, 2048)
+
+
+def test_only_trailing_slashes_leave_the_path() -> None:
+    target = check_webhook_url(
+        f"https://{HOST}/Tenant/INBOX//", allow_local=False, resolve=resolver_of(HOST, PUBLIC_V4)
+    )
+    assert target.base_url == f"https://{HOST}/Tenant/INBOX"
 
 
 def test_a_name_that_does_not_resolve_is_refused_as_unresolvable() -> None:
