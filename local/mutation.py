@@ -164,6 +164,7 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
 # order): with -x, a mutant dies on the quickest test that kills it instead of after slow integration tests.
 STAGE_CONFTEST = '''"""Written by local/mutation.py: settings for the tests that run against mutants."""
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -171,6 +172,14 @@ from pathlib import Path
 from hypothesis import Phase, settings
 
 STATS = Path(__file__).parent / "mutmut-stats.json"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # mutmut forks every mutant's run from the process that ran the stats and the clean tests: frozen,
+    # their objects are out of the children's garbage collections, which would otherwise write to (and so
+    # copy) every page of the parent's heap in each child at once.
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):
