@@ -17,10 +17,9 @@ from tests.harness import CREATE, api_event, invoke, load_handler
 def test_the_create_functions_before_snapshot_hook_loads_the_idempotent_create(
     moto_tables: dict[str, str],
 ) -> None:
-    # Given a new create function environment (its init phase)
-    registered_before = len(snapshot_restore_py.get_before_snapshot())
+    # Given a new create function environment (its init phase; a new one starts with no hook: tests.harness)
     handler = load_handler("create_conversation")
-    hooks = snapshot_restore_py.get_before_snapshot()[registered_before:]
+    hooks = list(snapshot_restore_py.get_before_snapshot())
     # When Lambda runs the hooks that init registered, before taking the snapshot
     loaded = [func(*args, **kwargs) for func, args, kwargs in hooks]
     # Then there was one, and it loaded the idempotent create
