@@ -264,6 +264,10 @@ def run_campaign(settings: Settings) -> int:
         carried = {} if settings.fresh else seed_results(load_results())
         CARRIED.write_text(json.dumps(sorted(carried)), encoding="utf-8")
     (STAGE / "mutants" / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
+    for _, meta_file in _meta_files():
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        if forget_outside_kills(meta):
+            meta_file.write_text(json.dumps(meta), encoding="utf-8")
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(settings.jobs), *settings.mutants]
     # SIGTERM unwinds like Ctrl-C: mutmut's process group and the DynamoDB Local started here are stopped.
@@ -333,7 +337,20 @@ def _git_commit() -> str:
 # new test is meant to kill them, and each costs a full run of its function's tests). Not kept: the other
 # survivors and mutants without tests (a new test may kill them), and the type check's kills (37: it runs
 # afresh every campaign).
-CARRIED_EXIT_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11, -9})
+CARRIED_EXIT_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11})
+# A mutant's process killed by SIGKILL was stopped from outside, never by its tests nor by mutmut (whose
+# timeouts send SIGXCPU): the kernel's OOM killer, or whoever stopped the campaign. mutmut counts it as a
+# segfault; here it is not checked, and the next run (--resume too) tests it again.
+OUTSIDE_KILL = -9
+
+
+def forget_outside_kills(meta: dict[str, Any]) -> int:
+    """Marks the mutants of one of mutmut's result files that were killed from outside as not checked."""
+    exit_codes = meta.get("exit_code_by_key", {})
+    forgotten = [name for name, code in exit_codes.items() if code == OUTSIDE_KILL]
+    for name in forgotten:
+        exit_codes[name] = None
+    return len(forgotten)
 
 
 def _mutant_name(path: str, mangled: str) -> str:
@@ -558,7 +575,7 @@ def load_mutants() -> list[Mutant]:
             exit_codes: dict[str, int | None] = results["exit_code_by_key"]
             tested = results.get("durations_by_key", {})
             for name, exit_code in exit_codes.items():
-                status = status_by_exit_code[exit_code]
+                status = "not checked" if exit_code == OUTSIDE_KILL else status_by_exit_code[exit_code]
                 if status in KILLED or status == "not checked":
                     # a kill this campaign did not test again: carried from tests/mutation-results.json
                     carried = exit_code in CARRIED_EXIT_CODES and name not in tested

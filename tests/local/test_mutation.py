@@ -19,6 +19,7 @@ from local.mutation import (
     _file_line,
     _function_nodes,
     collect_results,
+    forget_outside_kills,
     load_verdicts,
     render,
     seed_metas,
@@ -233,4 +234,22 @@ def test_a_survivor_settled_by_a_verdict_carries_and_one_without_is_tested_again
     } == {
         "messaging.mod.x_plain__mutmut_2": 0,
         f"{put}2": 1,
+    }
+
+
+def test_a_mutant_killed_from_outside_is_neither_carried_nor_counted_and_is_tested_again() -> None:
+    # Given a campaign in which the OOM killer (SIGKILL) stopped one mutant's tests, and a test killed another
+    meta: dict[str, Any] = {
+        "exit_code_by_key": {"messaging.mod.x_plain__mutmut_1": -9, "messaging.mod.x_plain__mutmut_2": 1},
+        "hash_by_function_name": {"x_plain": "h"},
+    }
+    # When its results are saved, Then only the test's kill is carried
+    assert collect_results({"messaging/mod.py": meta})["files"]["messaging/mod.py"]["x_plain"]["killed"] == {
+        "1": [2]
+    }
+    # And when a run starts (or resumes) from them, the stopped one is not checked: mutmut tests it again
+    assert forget_outside_kills(meta) == 1
+    assert meta["exit_code_by_key"] == {
+        "messaging.mod.x_plain__mutmut_1": None,
+        "messaging.mod.x_plain__mutmut_2": 1,
     }
