@@ -75,8 +75,7 @@ def test_no_read_route_nor_the_sweeper_scans_and_each_page_is_one_query(calls: D
     # through the API, every function's DynamoDB client hooked as it is loaded
     api = InProcessApi("tenant-a", on_load=calls.hook)
     assert api.call("PUT", f"{CONSUMER}/channel", {"webhookUrl": "http://127.0.0.1:9"}).status == 200
-    for n in range(2):
-        api.start(f"open-{n}")
+    opened = [api.start(f"open-{n}") for n in range(2)]  # no message yet: an empty transcript
     active = api.start("active")
     assert api.event(active, "accept", representative="rep-7").status == 200
     for n in range(3):
@@ -130,6 +129,13 @@ def test_no_read_route_nor_the_sweeper_scans_and_each_page_is_one_query(calls: D
             )
             for side, root in (("consumer", CONSUMER), ("representative", REPRESENTATIVE))
         },
+        "empty transcript": pages(
+            calls,
+            api,
+            f"{CONSUMER}/conversation/{opened[0]}/messages",
+            {"PageSize": "2"},
+            "continuationToken",
+        ),
     }
     # And the timeout sweeper runs (one execution environment, its client hooked)
     sweeper = load_handler("timeout_sweeper")
