@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from messaging.config import settings
+from messaging.domain.ids import ConversationIds
+from messaging.domain.tenant import Tenant
 from messaging.store.client import dynamodb_client
 from tests.api import CONSUMER, REPRESENTATIVE, InProcessApi
 from tests.harness import Answer, environment, invoke_raw, load_handler
@@ -137,6 +140,11 @@ def test_no_read_route_nor_the_sweeper_scans_and_each_page_is_one_query(calls: D
             "continuationToken",
         ),
     }
+    # And the transcript of a conversation that does not exist (a well-formed id of this tenant) is asked for
+    never_created = ConversationIds(settings().id_secret).new(Tenant("tenant-a"), None)
+    unknown, unknown_calls = calls.during(
+        lambda: api.call("GET", f"{CONSUMER}/conversation/{never_created}/messages")
+    )
     # And the timeout sweeper runs (one execution environment, its client hooked)
     sweeper = load_handler("timeout_sweeper")
     calls.hook(sweeper)
@@ -154,6 +162,8 @@ def test_no_read_route_nor_the_sweeper_scans_and_each_page_is_one_query(calls: D
         assert page_calls == [["Query"]] * len(page_calls), (name, page_calls)
     assert len(paged["consumer list"]) >= 3 and len(paged["representative list open"]) >= 2
     assert len(paged["consumer transcript"]) >= 3
+    # And the first page's Query alone tells an unknown conversation (404) from an empty transcript
+    assert (unknown.status, unknown_calls) == (404, ["Query"]), unknown.body
     # And the sweeper only queried (nothing was due)
     assert swept["timedOut"] == 0
     assert sweep_calls and set(sweep_calls) == {"Query"}, sweep_calls

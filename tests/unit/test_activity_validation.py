@@ -102,6 +102,14 @@ REJECTED = {
         _message(attachments=[{"contentType": "x/y", "contentUrl": "https:///f"}]),
         "attachments.0.contentUrl",
     ),
+    "attachment without contentType": (
+        _message(attachments=[{"contentUrl": "https://a.example"}]),
+        "attachments.0.contentType",
+    ),
+    "attachment without contentUrl": (
+        _message(attachments=[{"contentType": "x/y"}]),
+        "attachments.0.contentUrl",
+    ),
     "contentType 257": (
         _message(attachments=[{"contentType": "c" * 257, "contentUrl": "https://a.example"}]),
         "attachments.0.contentType",
@@ -156,6 +164,21 @@ def test_the_representative_side_has_the_same_message_rules(api: InProcessApi, c
     too_long = _send(api, conversation, _message(text="t" * 6001), REPRESENTATIVE)
     assert (ok.status, too_long.status) == (200, 400)
     assert too_long.body["errors"][0]["field"] == "text"
+
+
+def test_an_activity_over_28_kb_is_refused_saying_the_limit_and_its_size(
+    api: InProcessApi, conversation: str
+) -> None:
+    answer = _send(api, conversation, _sized_message(ACTIVITY_MAX_BYTES + 1))
+    assert answer.status == 400, answer.body
+    limit, size = ACTIVITY_MAX_BYTES, ACTIVITY_MAX_BYTES + 1
+    assert answer.body["errors"] == [
+        {
+            "field": "body",
+            "code": "value_error",
+            "message": f"a message activity must be at most {limit} bytes (28 KB); it is {size}",
+        }
+    ]
 
 
 def test_an_activity_for_another_conversation_is_refused(api: InProcessApi, conversation: str) -> None:
