@@ -166,6 +166,25 @@ def test_the_representative_side_has_the_same_message_rules(api: InProcessApi, c
     assert too_long.body["errors"][0]["field"] == "text"
 
 
+@pytest.mark.parametrize(
+    ("sender", "field"),
+    [
+        (None, "body"),
+        ({"name": "Rep"}, "body"),
+        ({"id": "i" * 257, "name": "Rep"}, "from.id"),
+        ({"id": "rep-1", "name": "n" * 257}, "from.name"),
+    ],
+    ids=["no from", "no id", "id 257", "name 257"],
+)
+def test_an_accept_must_name_its_representative_within_the_limits(
+    api: InProcessApi, conversation: str, sender: dict[str, str] | None, field: str
+) -> None:
+    body = {"type": "event", "name": "accept", **({"from": sender} if sender is not None else {})}
+    answer = _send(api, conversation, body, REPRESENTATIVE)
+    assert answer.status == 400, answer.body
+    assert any(error["field"].startswith(field) for error in answer.body["errors"]), answer.body
+
+
 def test_an_activity_over_28_kb_is_refused_saying_the_limit_and_its_size(
     api: InProcessApi, conversation: str
 ) -> None:
