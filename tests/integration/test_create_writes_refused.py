@@ -24,7 +24,6 @@ from messaging.domain.conversation import (
 from messaging.domain.ids import ConversationIds, lock_fingerprint
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
-from messaging.store.client import dynamodb_client
 from messaging.store.conversations import DynamoDBConversations
 from messaging.store.protocol import CreateSnapshot, NewConversation, WriteRejected
 from messaging.usecases.create import CreateConversation
@@ -205,31 +204,30 @@ def test_a_new_contact_whose_email_or_phone_is_taken_is_refused_with_the_contact
     assert store.get(TENANT, new_id) is None
 
 
-class ReadJustBeforeAnother(DynamoDBConversations):
-    """The real store, where another create lands right after this one's first read: the race that 16
-    threads make only by chance (tests/integration/test_create_concurrency.py), made every time."""
+def read_just_before_another(
+    monkeypatch: pytest.MonkeyPatch, store: DynamoDBConversations, another: Callable[[], None]
+) -> list[CreateSnapshot]:
+    """The store, where another create lands right after this one's first read: the race that 16 threads
+    make only by chance (tests/integration/test_create_concurrency.py), made every time. Returns the list of
+    the reads it made."""
+    reads: list[CreateSnapshot] = []
+    read_for_create = store.read_for_create
 
-    def __init__(self, another: Callable[[], None]) -> None:
-        config = settings()
-        super().__init__(
-            dynamodb_client(), config.conversations_table, config.contacts_table, config.retention_seconds
-        )
-        self._another = another
-        self.reads = 0
-
-    def read_for_create(
-        self, tenant: Tenant, fingerprint: str | None, email: str | None, phone: str | None
+    def read_then_another_lands(
+        tenant: Tenant, fingerprint: str | None, email: str | None, phone: str | None
     ) -> CreateSnapshot:
-        snapshot = super().read_for_create(tenant, fingerprint, email, phone)
-        self.reads += 1
-        if self.reads == 1:
-            self._another()
-        return snapshot
+        reads.append(read_for_create(tenant, fingerprint, email, phone))
+        if len(reads) == 1:
+            another()
+        return reads[-1]
+
+    monkeypatch.setattr(store, "read_for_create", read_then_another_lands)
+    return reads
 
 
 @pytest.mark.parametrize("brought", [{"email": EMAIL}, {"phonenumber": PHONE}], ids=["email", "phone"])
 def test_a_create_whose_new_contact_was_made_meanwhile_learns_that_contact_from_the_refusal(
-    local_env: dict[str, str], brought: dict[str, str]
+    local_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, brought: dict[str, str]
 ) -> None:
     # Given a create of customer c2 that read no contact for its email (or phone), just before customer c1's
     # create made one with the same email (or phone)
@@ -241,13 +239,14 @@ def test_a_create_whose_new_contact_was_made_meanwhile_learns_that_contact_from_
 
     firsts: list[CreateOutcome] = []
     first = CreateConversation(conversations(), ids, config.timeouts)
-    store = ReadJustBeforeAnother(lambda: firsts.append(first(TENANT, request("c1"))))
+    store = conversations()  # the real store, as wired, with one read made a race
+    reads = read_just_before_another(monkeypatch, store, lambda: firsts.append(first(TENANT, request("c1"))))
     # When c2's create writes its conversation with a new contact
     outcome = CreateConversation(store, ids, config.timeouts)(TENANT, request("c2"))
     # Then the contact key's condition refused it, and it learnt c1's contact from the refusal (no second
     # read): its new conversation is linked to that contact
     assert outcome.is_new
-    assert store.reads == 1
+    assert len(reads) == 1
     (c1,) = firsts
     c1_contact = _stored(store, c1.conversation_id).details.contact_id
     assert _stored(store, outcome.conversation_id).details.contact_id == c1_contact

@@ -10,7 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from local.mutation import (
+    OUTSIDE_KILL,
     STAGE_CONFTEST,
     Mutant,
     Summary,
@@ -20,6 +23,7 @@ from local.mutation import (
     _function_nodes,
     collect_results,
     forget_outside_kills,
+    load_mutants,
     load_verdicts,
     render,
     seed_metas,
@@ -253,3 +257,22 @@ def test_a_mutant_killed_from_outside_is_neither_carried_nor_counted_and_is_test
         "messaging.mod.x_plain__mutmut_1": None,
         "messaging.mod.x_plain__mutmut_2": 1,
     }
+
+
+def test_a_mutant_killed_from_outside_reads_as_not_checked_in_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stage whose results hold one mutant stopped by SIGKILL (mutmut reads it as a segfault, a kill)
+    # and the others killed by a test
+    stopped = "messaging.mod.x_plain__mutmut_1"
+    names = _stage(tmp_path, MODULE_V1)
+    meta = _meta(tmp_path)
+    meta["exit_code_by_key"] = {name: OUTSIDE_KILL if name == stopped else 1 for name in names}
+    (tmp_path / "mutants" / "messaging" / "mod.py.meta").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setattr("local.mutation.STAGE", tmp_path)
+    # When the report reads them
+    statuses = {mutant.name: mutant.status for mutant in load_mutants()}
+    # Then the stopped one is not checked, and so not counted as killed; the others are killed
+    assert statuses.pop(stopped) == "not checked"
+    assert set(statuses.values()) == {"killed"}
+    assert Summary(load_mutants(), []).statuses["not checked"] == 1

@@ -225,3 +225,16 @@ def test_a_custom_event_value_that_is_not_json_is_refused_saying_what_it_must_be
             }
         ],
     )
+
+
+@pytest.mark.parametrize("name", ["accept", "wait", "end"])
+def test_a_representative_event_whose_from_has_an_empty_id_is_a_400_naming_it(
+    api: InProcessApi, conversation: str, name: str
+) -> None:
+    # Given a representative's event whose from names no one (an empty id), an accept or not
+    body = {"type": "event", "name": name, "from": {"id": "", "name": "Rep"}}
+    # When the representative side sends it
+    answer = _send(api, conversation, body, REPRESENTATIVE)
+    # Then it is refused at from.id, before any state is read
+    assert answer.status == 400, answer.body
+    assert [error["field"] for error in answer.body["errors"]] == ["from.id"], answer.body
