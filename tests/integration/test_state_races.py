@@ -26,6 +26,7 @@ from threading import Barrier
 import pytest
 
 from messaging.config import settings
+from messaging.domain.activity import Activity, Kind, Role, Sender
 from messaging.domain.conversation import (
     Conversation,
     ConversationRequest,
@@ -52,6 +53,7 @@ from messaging.store.protocol import (
     NewConversation,
     WriteRejected,
 )
+from messaging.usecases.activities import SendActivity
 from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent, EventOutcome
 from messaging.usecases.timeouts import SweepReport, SweepTimeouts
@@ -650,6 +652,34 @@ def test_resume_whose_lock_takeover_meets_a_create_names_the_new_holder(
     consistent_storage(dynamodb_endpoint, local_env)
     assert stored(creator, TENANT, holder).state.status is Status.CLOSED
     assert busy.value.holder == created[0].conversation_id
+
+
+def test_resume_whose_takeover_finds_the_holder_kept_alive_by_a_message_names_that_holder(
+    dynamodb_endpoint: str, local_env: dict[str, str]
+) -> None:
+    # Given a customer's waiting conversation, and the open conversation that holds the customerid: its lock's
+    # deadline (a lower bound) passed 30 s ago, but a customer message 40 s ago moved its own deadline 20 s
+    # into the future
+    now = now_ms()
+    setup = environment()
+    waiting = setup.create(TENANT, customer("customer-k")).conversation_id
+    setup.apply(TENANT, waiting, Event.ACCEPT, actor=representative("rep-a"))
+    setup.apply(TENANT, waiting, Event.WAIT, actor=representative("rep-a"))
+    one_minute = Timeouts(MINUTE, MINUTE, MINUTE, MINUTE)
+    holder = environment(one_minute, clock=Fixed(now - 90_000)).create(TENANT, customer("customer-k"))
+    assert holder.is_new
+    at_message = Fixed(now - 40_000)
+    send = SendActivity(conversations(), environment(one_minute, clock=at_message).apply, clock=at_message)
+    send(TENANT, holder.conversation_id, Activity(Kind.MESSAGE, Sender(Role.CUSTOMER), text="still here"))
+    # When a representative resumes the waiting conversation: its first attempt finds the lock past its
+    # deadline, its second tries to take it over, closing the holder by timeout
+    with pytest.raises(CustomerHasActiveConversation) as busy:
+        setup.apply(TENANT, waiting, Event.RESUME, actor=representative("rep-a"))
+    # Then the takeover's refusal brought the holder's state, alive: a 409 naming it, nothing changed
+    assert busy.value.holder == holder.conversation_id
+    assert stored(setup, TENANT, holder.conversation_id).state.status is Status.OPEN
+    assert stored(setup, TENANT, waiting).state.status is Status.WAITING
+    consistent_storage(dynamodb_endpoint, local_env)
 
 
 def test_a_holder_closed_by_a_takeover_gets_its_purge_time(
