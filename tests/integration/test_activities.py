@@ -20,6 +20,7 @@ from messaging.domain.state_machine import Event
 from messaging.domain.tenant import Tenant
 from messaging.store import keys
 from messaging.store.client import dynamodb_client
+from messaging.store.outbox import outgoing_of
 from messaging.usecases.activities import SendActivity
 from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent
@@ -320,3 +321,31 @@ def test_the_representative_reads_the_same_transcript_and_its_messages_are_marke
         {"id": None, "name": None, "role": "customer"},
         {"id": "rep-1", "name": "Ana", "role": "representative"},
     ]
+
+
+@pytest.mark.parametrize("kind", ["message", "typing"])
+def test_a_customer_activity_after_the_representatives_message_leaves_nothing_to_deliver(
+    api: InProcessApi, local_env: dict[str, str], kind: str
+) -> None:
+    # Given an active conversation whose last activity is its representative's message: the state's outbox
+    # asks the stream to deliver it to the business's webhook
+    conversation_id = api.start("echo")
+    api.event(conversation_id, "accept")
+    reply = {"type": "message", "text": "How can I help?", "from": {"id": "rep-1", "name": "Rep"}}
+    sent = api.call("POST", f"{REPRESENTATIVE}/conversation/{conversation_id}", reply)
+    assert sent.status == 200, sent.body
+    key = {"pk": {"S": keys.conversation_key(TENANT, conversation_id)}, "sk": {"S": keys.STATE}}
+
+    def state() -> dict[str, Any]:
+        table = local_env["ConversationsTable"]
+        return dynamodb_client().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+
+    delivered = outgoing_of(state())
+    assert delivered is not None and delivered.kind == "message"
+    # When the customer sends a message (or types), which the business's webhook is not sent
+    activity = {"type": kind, **({"text": "hi"} if kind == "message" else {})}
+    answer = api.call("POST", f"{CONSUMER}/conversation/{conversation_id}", activity)
+    assert answer.status == 200, answer.body
+    # Then the state's new image (what the stream carries to dispatch) asks for no delivery: the
+    # representative's message is not delivered again under the customer's messageId
+    assert outgoing_of(state()) is None
