@@ -1,5 +1,5 @@
-"""A customer's message to a waiting conversation revives it (waiting → open; nothing else does) and is recorded once, with the
-messageId its answer gives. The use cases on moto, on a clock the test moves."""
+"""A customer's message to a waiting conversation revives it (waiting → open; nothing else does) and is
+recorded once, with the messageId its answer gives. The use cases on moto, on a clock the test moves."""
 
 from __future__ import annotations
 
