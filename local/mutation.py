@@ -160,8 +160,12 @@ def stage_pyproject(tests: Sequence[str], isolation: str, pytest_args: Sequence[
 # The integration tests' stream reader gives up after 30 s instead of 120 (the TTL record comes in ~2 s): a
 # mutant that keeps it from ever coming then fails in 30 s, not in mutmut's timeout. Mutated code runs slower
 # (mutmut's trampolines): the webhook latency bound gets 5 s of slack, not 2 (it catches a 10 s hold-up).
-# A mutant's tests run fastest first, by the durations of mutmut's stats run (mutmut hands pytest a set, in no
-# order): with -x, a mutant dies on the quickest test that kills it instead of after slow integration tests.
+# A mutant's tests run cheapest first (mutmut hands pytest a set, in no order): with -x, a mutant dies on the
+# quickest test that kills it instead of after slow integration tests. mutmut's stats time only each test's
+# call, not its module's fixtures (a server, tables), and pytest sets a module's fixtures up again each time
+# its tests come back after another module's: so the unit tests first, then module by module, the module whose
+# tests take least first, each module's tests fastest first. Measured on four slow kills of a campaign: 109 s
+# in all, against 217 s ordered by the tests' own durations alone (one of them 51 s against 12 s).
 STAGE_CONFTEST = '''"""Written by local/mutation.py: settings for the tests that run against mutants."""
 
 import gc
@@ -186,7 +190,17 @@ def pytest_collection_modifyitems(config, items):
     if not STATS.exists():  # the stats run itself
         return
     durations = json.loads(STATS.read_text(encoding="utf-8")).get("duration_by_test", {})
-    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+    module_cost = {}
+    for item in items:
+        module = item.nodeid.partition("::")[0]
+        module_cost[module] = module_cost.get(module, 0.0) + durations.get(item.nodeid, 0.0)
+
+    def cheapest_first(item):
+        module = item.nodeid.partition("::")[0]
+        integration = "integration" in Path(module).parts
+        return (integration, module_cost[module], module, durations.get(item.nodeid, 0.0))
+
+    items.sort(key=cheapest_first)
 
 os.environ.setdefault("STREAM_RECORD_TIMEOUT_S", "30")
 os.environ.setdefault("LATENCY_SLACK_S", "5")

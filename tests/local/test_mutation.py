@@ -116,15 +116,24 @@ def test_a_filled_in_stub_becomes_a_verdict_the_report_counts(tmp_path: Path) ->
     assert "`layers/shared/messaging/store.py:12`" in unjudged
 
 
-def test_a_mutant_s_tests_run_fastest_first_by_the_stats_run_s_durations(tmp_path: Path) -> None:
-    # Given the stage's conftest next to mutmut's stats, which timed a slow and a fast test
+def test_a_mutant_s_tests_run_unit_first_then_module_by_module_cheapest_first(tmp_path: Path) -> None:
+    # Given the stage's conftest next to mutmut's stats, which timed each test's call: a unit module with a
+    # slow and a quick test, a cheaper unit module, and an integration module with the quickest test of all
     (tmp_path / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
-    durations = {"test_order.py::test_slow": 9.0, "test_order.py::test_fast": 0.1}
+    durations = {
+        "integration/test_i.py::test_quickest": 0.01,
+        "test_a.py::test_slow": 9.0,
+        "test_a.py::test_quick": 0.2,
+        "test_b.py::test_fast": 0.1,
+        "test_b.py::test_fair": 0.3,
+    }
     (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}), encoding="utf-8")
-    (tmp_path / "test_order.py").write_text(
-        "def test_slow():\n    pass\n\n\ndef test_fast():\n    pass\n", encoding="utf-8"
-    )
-    # When pytest collects them (file order: slow first)
+    for nodeid in durations:
+        module, _, name = nodeid.partition("::")
+        (tmp_path / module).parent.mkdir(exist_ok=True)
+        with (tmp_path / module).open("a", encoding="utf-8") as file:
+            file.write(f"def {name}():\n    pass\n\n\n")
+    # When pytest collects them
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
@@ -132,9 +141,15 @@ def test_a_mutant_s_tests_run_fastest_first_by_the_stats_run_s_durations(tmp_pat
         text=True,
         check=True,
     ).stdout.splitlines()
-    # Then the fast one runs first
-    tests = [line for line in collected if "::" in line]
-    assert tests == ["test_order.py::test_fast", "test_order.py::test_slow"]
+    # Then the unit tests come first, the cheaper module whole before the other (each fastest first, so a
+    # module's fixtures are set up once), and the integration test last
+    assert [line for line in collected if "::" in line] == [
+        "test_b.py::test_fast",
+        "test_b.py::test_fair",
+        "test_a.py::test_quick",
+        "test_a.py::test_slow",
+        "integration/test_i.py::test_quickest",
+    ]
 
 
 MODULE_V1 = """def plain(value: int) -> int:
