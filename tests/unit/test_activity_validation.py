@@ -59,6 +59,7 @@ ACCEPTED = {
     "typing": {"type": "typing"},
     "event name 256": {"type": "event", "name": "e" * 256},
     "unknown Bot Framework fields": _message(text="x", locale="en-US", timestamp="2026-01-01T00:00:00Z"),
+    "channelId 200 chars": {"type": "typing", "channelId": "c" * 200},
 }
 
 
@@ -144,6 +145,7 @@ REJECTED = {
         },
         "channelData.customEventValue",
     ),
+    "channelId 201 chars": ({"type": "typing", "channelId": "c" * 201}, "channelId"),
     "unknown type": ({"type": "conversationUpdate"}, "type"),
     "no type": ({"text": "hi"}, "type"),
 }
@@ -200,10 +202,29 @@ def test_an_activity_over_28_kb_is_refused_saying_the_limit_and_its_size(
     ]
 
 
-def test_an_activity_for_another_conversation_is_refused(api: InProcessApi, conversation: str) -> None:
-    body = _message(text="x", conversation={"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
-    answer = _send(api, conversation, body)
-    assert (answer.status, answer.body["errors"][0]["field"]) == (400, "conversation.id")
+ANOTHER_CONVERSATION = {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}
+EVERY_KIND = {
+    "customer's message": (CONSUMER, _message(text="x")),
+    "customer's typing": (CONSUMER, {"type": "typing"}),
+    "customer's custom event": (CONSUMER, {"type": "event", "name": "x"}),
+    "endOfConversation": (CONSUMER, {"type": "endOfConversation"}),
+    "representative's message": (REPRESENTATIVE, _message(text="x")),
+    "representative's typing": (REPRESENTATIVE, {"type": "typing"}),
+    "representative's accept": (REPRESENTATIVE, {"type": "event", "name": "accept", "from": {"id": "rep-1"}}),
+}
+
+
+@pytest.mark.parametrize(("side", "body"), EVERY_KIND.values(), ids=EVERY_KIND.keys())
+def test_an_activity_for_another_conversation_is_refused(
+    api: InProcessApi, conversation: str, side: str, body: dict[str, Any]
+) -> None:
+    # Given an activity of any kind, either side, whose conversation.id is not the path's conversation
+    addressed = {**body, "conversation": ANOTHER_CONVERSATION}
+    # When it is sent to the path's conversation
+    answer = _send(api, conversation, addressed, side)
+    # Then it is refused at conversation.id, and the conversation is as it was
+    assert (answer.status, answer.body["errors"][0]["field"]) == (400, "conversation.id"), answer.body
+    assert api.call("GET", f"{CONSUMER}/conversation/{conversation}").body["status"] == "open"
 
 
 @pytest.mark.parametrize("value", ["{nope", "", "not json at all"])
