@@ -17,7 +17,7 @@ from messaging.domain.conversation import (
     Timeouts,
 )
 from messaging.domain.ids import ConversationIds
-from messaging.domain.state_machine import Event, Status
+from messaging.domain.state_machine import CloseReason, Event, Status
 from messaging.domain.tenant import Tenant
 from messaging.domain.time import now_ms
 from messaging.retry import MAX_ATTEMPTS
@@ -114,3 +114,30 @@ def test_an_event_behind_more_activities_than_the_default_attempts_still_lands(
     assert (outcome.changed, outcome.status) == (True, Status.WRAPUP)
     assert len(writes) == MAX_ATTEMPTS + 3
     assert outcome.message_id > max(change.message_id for change in writes[:-1])
+
+
+def test_a_resume_taking_over_an_expired_lock_in_the_millisecond_of_a_typing_still_lands(
+    local_env: dict[str, str],
+) -> None:
+    # Given a waiting conversation whose customer started another one, since past its deadline (its lock
+    # expired, not yet swept), and a typing activity of that customer to the waiting one in the very
+    # millisecond the representative resumes it
+    clock = Clock(now_ms())
+    store = conversations()
+    apply = ApplyEvent(store, Timeouts(MINUTE, MINUTE, 60 * MINUTE, MINUTE), clock=clock)  # a long wait
+    waiting = _active_conversation(clock, "resumed")
+    apply(TENANT, waiting, Event.WAIT, actor=ANA)
+    create = CreateConversation(store, ConversationIds(settings().id_secret), TIMEOUTS, clock=clock)
+    holder = create(TENANT, ConversationRequest(CustomerDetails(customerid="resumed"))).conversation_id
+    clock.now += 2 * MINUTE
+    typing = Activity(Kind.TYPING, Sender(Role.CUSTOMER))
+    typed = SendActivity(conversations(), apply, clock=clock)(TENANT, waiting, typing)
+    # When the representative resumes it: the blind write loses its messageId to the typing, the next one
+    # finds the customerid taken by the expired holder, the third takes it over
+    outcome = apply(TENANT, waiting, Event.RESUME, actor=ANA)
+    # Then it is active again, after the typing, and the holder is closed by its timeout
+    assert (outcome.changed, outcome.status) == (True, Status.ACTIVE)
+    assert outcome.message_id > typed.message_id
+    swept = store.get(TENANT, holder)
+    assert swept is not None
+    assert (swept.state.status, swept.state.close_reason) == (Status.CLOSED, CloseReason.TIMEOUT)
