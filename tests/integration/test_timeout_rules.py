@@ -173,6 +173,21 @@ def test_the_sweeper_stores_each_state_s_timeout_from_its_deadline_on(
     assert broken_invariants(read_storage(dynamodb_endpoint, local_env)) == []
 
 
+def test_a_sweeper_running_late_closes_the_conversation_at_its_deadline(local_env: dict[str, str]) -> None:
+    # Given an open conversation whose deadline passed a minute before the sweeper came
+    world = World(Clock(now_ms()))
+    conversation_id = world.start("late")
+    deadline = world.get(TENANT, conversation_id).state.expires_at_ms
+    assert deadline is not None
+    world.clock.now = deadline + MINUTE
+    # When the sweeper times it out
+    assert world.sweep().timed_out == 1
+    # Then storage says it closed at its deadline, as every read showed it since, not at the sweeper's time
+    stored = conversations().get(TENANT, conversation_id)
+    assert stored is not None
+    assert (stored.state.close_reason, stored.state.closed_at_ms) == (CloseReason.TIMEOUT, deadline)
+
+
 def test_the_sweeper_files_again_a_conversation_whose_deadline_moved_on(local_env: dict[str, str]) -> None:
     # Given an open conversation whose real deadline moved past its indexed one (as a message moves it)
     world = World(Clock(now_ms()))
