@@ -54,11 +54,11 @@ class Clock:
 class World:
     """The use cases on one clock, with their real DynamoDB stores."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, timeouts: Timeouts = TIMEOUTS) -> None:
         store = conversations()
         self.clock = clock
-        self.create = CreateConversation(store, ConversationIds(settings().id_secret), TIMEOUTS, clock=clock)
-        self.apply = ApplyEvent(store, TIMEOUTS, clock=clock)
+        self.create = CreateConversation(store, ConversationIds(settings().id_secret), timeouts, clock=clock)
+        self.apply = ApplyEvent(store, timeouts, clock=clock)
         self.get = GetConversation(store, clock=clock)
         self.sweep = SweepTimeouts(
             DynamoDBDueConversations(dynamodb_client(), settings().conversations_table),
@@ -186,6 +186,47 @@ def test_a_sweeper_running_late_closes_the_conversation_at_its_deadline(local_en
     stored = conversations().get(TENANT, conversation_id)
     assert stored is not None
     assert (stored.state.close_reason, stored.state.closed_at_ms) == (CloseReason.TIMEOUT, deadline)
+
+
+@pytest.mark.parametrize(
+    ("status", "timeout_ms"),
+    [(Status.ACTIVE, TIMEOUTS.active_ms), (Status.WAITING, TIMEOUTS.waiting_ms)],
+    ids=["active", "waiting"],
+)
+def test_a_message_after_a_transition_moves_the_deadline_on_by_the_new_state_s_timeout(
+    local_env: dict[str, str], status: Status, timeout_ms: int
+) -> None:
+    # Given a conversation brought into `status` (its timeout differs from open's)
+    world = World(Clock(now_ms()))
+    conversation_id = world.start("moved")
+    _into(world, conversation_id, status)
+    # When the representative says something half a minute later
+    world.clock.now += 30_000
+    send = SendActivity(conversations(), world.apply, clock=world.clock)
+    reply = Activity(Kind.MESSAGE, Sender(Role.REPRESENTATIVE, REP.id, REP.name), text="Still there?")
+    said = send(TENANT, conversation_id, reply)
+    # Then the deadline is that state's timeout from the message on
+    state = world.get(TENANT, conversation_id).state
+    assert (state.status, state.expires_at_ms) == (status, said.message_id + timeout_ms)
+
+
+def test_a_sweeper_finds_a_conversation_whose_new_state_times_out_sooner_than_its_last(
+    local_env: dict[str, str],
+) -> None:
+    # Given an open conversation with a long timeout, accepted into a state with a short one
+    long_open = Timeouts(open_ms=60 * MINUTE, active_ms=MINUTE, waiting_ms=MINUTE, wrapup_ms=MINUTE)
+    world = World(Clock(now_ms()), long_open)
+    conversation_id = world.start("sooner")
+    world.apply(TENANT, conversation_id, Event.ACCEPT, actor=REP)
+    active = world.get(TENANT, conversation_id).state
+    assert active.expires_at_ms is not None
+    # When the sweeper runs at the active state's deadline
+    world.clock.now = active.expires_at_ms
+    # Then it times the conversation out there, not at the open state's later deadline
+    assert world.sweep().timed_out == 1
+    stored = conversations().get(TENANT, conversation_id)
+    assert stored is not None
+    assert (stored.state.status, stored.state.closed_at_ms) == (Status.CLOSED, active.expires_at_ms)
 
 
 def test_the_sweeper_files_again_a_conversation_whose_deadline_moved_on(local_env: dict[str, str]) -> None:
