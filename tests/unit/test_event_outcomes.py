@@ -16,6 +16,9 @@ from messaging.domain.errors import InvalidTransition
 from messaging.domain.ids import ConversationIds
 from messaging.domain.state_machine import CloseReason, EndedBy, Event, Status
 from messaging.domain.tenant import Tenant
+from messaging.store import items, keys
+from messaging.store.client import dynamodb_client
+from messaging.store.items import purge_time, s
 from messaging.usecases.create import CreateConversation
 from messaging.usecases.events import ApplyEvent, EventOutcome
 from messaging.wiring import conversations
@@ -103,48 +106,41 @@ OP, AC, WT, WU, CL = Status.OPEN, Status.ACTIVE, Status.WAITING, Status.WRAPUP, 
 REP, CUST, TIMEOUT = CloseReason.REPRESENTATIVE, CloseReason.CUSTOMER, CloseReason.TIMEOUT
 
 
-@pytest.mark.parametrize(
-    ("steps", "answers"),
-    [
-        # (event, actor) per step; per step: (status, representative, endedBy, closeReason)
-        ([(A, ANA), (R, ANA)], [(AC, ANA, None, None), (OP, None, None, None)]),
-        (
-            [(A, ANA), (W, ANA), (RS, ANA)],
-            [(AC, ANA, None, None), (WT, ANA, None, None), (AC, ANA, None, None)],
-        ),
-        ([(A, ANA), (E, ANA), (C, ANA)], [(AC, ANA, None, None), (WU, ANA, "r", None), (CL, ANA, "r", REP)]),
-        (
-            [(A, ANA), (W, ANA), (E, ANA)],
-            [(AC, ANA, None, None), (WT, ANA, None, None), (WU, ANA, "r", None)],
-        ),
-        ([(A, ANA), (EOC, None)], [(AC, ANA, None, None), (WU, ANA, "c", None)]),
-        (
-            [(A, ANA), (EOC, None), (C, BO)],
-            [(AC, ANA, None, None), (WU, ANA, "c", None), (CL, ANA, "c", CUST)],
-        ),
-        ([(EOC, None)], [(CL, None, None, CUST)]),
-        (
-            [(A, ANA), (W, ANA), (EOC, None)],
-            [(AC, ANA, None, None), (WT, ANA, None, None), (CL, ANA, None, CUST)],
-        ),
-        ([(C, ANA)], [(CL, None, None, REP)]),
-        ([(A, ANA), (C, BO)], [(AC, ANA, None, None), (CL, ANA, None, REP)]),  # still Ana's
-        ([(A, ANA), (W, ANA), (C, BO)], [(AC, ANA, None, None), (WT, ANA, None, None), (CL, ANA, None, REP)]),
-    ],
-    ids=[
-        "accept release",
-        "accept wait resume",
-        "accept end close",
-        "accept wait end",
-        "accept endOfConversation",
-        "accept endOfConversation close",
-        "endOfConversation open",
-        "endOfConversation waiting",
-        "close open",
-        "close active",
-        "close waiting",
-    ],
-)
+# (event, actor) per step; per step: (status, representative, endedBy, closeReason)
+JOURNEYS = {
+    "accept release": ([(A, ANA), (R, ANA)], [(AC, ANA, None, None), (OP, None, None, None)]),
+    "accept wait resume": (
+        [(A, ANA), (W, ANA), (RS, ANA)],
+        [(AC, ANA, None, None), (WT, ANA, None, None), (AC, ANA, None, None)],
+    ),
+    "accept end close": (
+        [(A, ANA), (E, ANA), (C, ANA)],
+        [(AC, ANA, None, None), (WU, ANA, "r", None), (CL, ANA, "r", REP)],
+    ),
+    "accept wait end": (
+        [(A, ANA), (W, ANA), (E, ANA)],
+        [(AC, ANA, None, None), (WT, ANA, None, None), (WU, ANA, "r", None)],
+    ),
+    "accept endOfConversation": ([(A, ANA), (EOC, None)], [(AC, ANA, None, None), (WU, ANA, "c", None)]),
+    "accept endOfConversation close": (
+        [(A, ANA), (EOC, None), (C, BO)],
+        [(AC, ANA, None, None), (WU, ANA, "c", None), (CL, ANA, "c", CUST)],
+    ),
+    "endOfConversation open": ([(EOC, None)], [(CL, None, None, CUST)]),
+    "endOfConversation waiting": (
+        [(A, ANA), (W, ANA), (EOC, None)],
+        [(AC, ANA, None, None), (WT, ANA, None, None), (CL, ANA, None, CUST)],
+    ),
+    "close open": ([(C, ANA)], [(CL, None, None, REP)]),
+    "close active": ([(A, ANA), (C, BO)], [(AC, ANA, None, None), (CL, ANA, None, REP)]),  # still Ana's
+    "close waiting": (
+        [(A, ANA), (W, ANA), (C, BO)],
+        [(AC, ANA, None, None), (WT, ANA, None, None), (CL, ANA, None, REP)],
+    ),
+}
+
+
+@pytest.mark.parametrize(("steps", "answers"), JOURNEYS.values(), ids=JOURNEYS.keys())
 def test_each_event_s_answer_is_what_its_transition_settles(
     moto_tables: dict[str, str],
     steps: list[tuple[Event, Representative | None]],
@@ -156,6 +152,38 @@ def test_each_event_s_answer_is_what_its_transition_settles(
         expected(conversation_id, status, T0 + STEP * (n + 1), rep, enders[ender], reason)
         for n, (status, rep, ender, reason) in enumerate(answers)
     ]
+
+
+@pytest.mark.parametrize("steps", [steps for steps, _ in JOURNEYS.values()], ids=JOURNEYS.keys())
+def test_after_each_event_storage_holds_the_state_it_answered_laid_out_as_that_state(
+    moto_tables: dict[str, str], steps: list[tuple[Event, Representative | None]]
+) -> None:
+    # Given a customer's conversation, and the events of a journey through the state table
+    _, apply, conversation_id, clock = walk([])
+    key = {"pk": s(keys.conversation_key(TENANT, conversation_id)), "sk": s(keys.STATE)}
+    for event, actor in steps:
+        clock.now += STEP
+        # When each event is applied
+        outcome = answered(apply(TENANT, conversation_id, event, actor=actor))
+        # Then the stored state is the one answered, entered at the event's time
+        item = dynamodb_client().get_item(TableName=moto_tables["ConversationsTable"], Key=key)["Item"]
+        state = items.state_from_item(item)
+        stored = answered(EventOutcome.of(state, changed=True, message_id=state.last_message_id))
+        assert (stored, state.entered_at_ms) == (outcome, clock.now)
+        # And it carries exactly the index keys and the timeout its state calls for
+        laid_out = {name: value for name, value in item.items() if name != "outbox"}
+        if state.status is Status.CLOSED:
+            assert state.closed_at_ms is not None
+            purge_at = purge_time(state.closed_at_ms, settings().retention_seconds)
+            live_only = {*items.INDEX_ATTRIBUTES, "timeoutMs", "expiresAt"}
+            whole = items.state_item(state, purge_at)
+            assert {name for name in laid_out if name not in live_only} == {
+                name for name in whole if name not in live_only
+            }
+            assert not set(laid_out) & (live_only - {"expiresAt"})
+            assert laid_out["ttl"] == whole["ttl"]
+        else:
+            assert laid_out == items.state_item(state)
 
 
 @pytest.mark.parametrize(
