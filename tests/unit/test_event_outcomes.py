@@ -11,10 +11,16 @@ from dataclasses import replace
 import pytest
 
 from messaging.config import settings
-from messaging.domain.conversation import ConversationRequest, CustomerDetails, Representative, Timeouts
+from messaging.domain.conversation import (
+    ActiveLock,
+    ConversationRequest,
+    CustomerDetails,
+    Representative,
+    Timeouts,
+)
 from messaging.domain.errors import InvalidTransition
-from messaging.domain.ids import ConversationIds
-from messaging.domain.state_machine import CloseReason, EndedBy, Event, Status
+from messaging.domain.ids import ConversationIds, lock_fingerprint
+from messaging.domain.state_machine import HOLDS_CUSTOMER, CloseReason, EndedBy, Event, Status
 from messaging.domain.tenant import Tenant
 from messaging.store import items, keys
 from messaging.store.client import dynamodb_client
@@ -161,6 +167,9 @@ def test_after_each_event_storage_holds_the_state_it_answered_laid_out_as_that_s
     # Given a customer's conversation, and the events of a journey through the state table
     _, apply, conversation_id, clock = walk([])
     key = {"pk": s(keys.conversation_key(TENANT, conversation_id)), "sk": s(keys.STATE)}
+    fingerprint = lock_fingerprint(conversation_id)
+    assert fingerprint is not None
+    lock_key = {"pk": s(keys.active_lock_key(TENANT, fingerprint)), "sk": s(keys.LOCK)}
     for event, actor in steps:
         clock.now += STEP
         # When each event is applied
@@ -184,6 +193,11 @@ def test_after_each_event_storage_holds_the_state_it_answered_laid_out_as_that_s
             assert laid_out["ttl"] == whole["ttl"]
         else:
             assert laid_out == items.state_item(state)
+        # And the customer's lock is there, with the state's deadline, exactly while the state holds them
+        lock = dynamodb_client().get_item(TableName=moto_tables["ConversationsTable"], Key=lock_key)
+        holding = ActiveLock(conversation_id, state.expires_at_ms or 0)
+        held = items.active_lock_item(TENANT, fingerprint, holding)
+        assert lock.get("Item") == (held if state.status in HOLDS_CUSTOMER else None)
 
 
 @pytest.mark.parametrize(
