@@ -44,6 +44,7 @@ REJECTED = {
     ),
     "customerid 201 chars": ({"customercontext": {"customerid": "c" * 201}}, "customercontext.customerid"),
     "customerid empty": ({"customercontext": {"customerid": ""}}, "customercontext.customerid"),
+    "firstname 201 chars": ({"customercontext": {"firstname": "f" * 201}}, "customercontext.firstname"),
     "lastname 201 chars": ({"customercontext": {"lastname": "l" * 201}}, "customercontext.lastname"),
     "preferredname 201": ({"customercontext": {"preferredname": "p" * 201}}, "customercontext.preferredname"),
     "email 201 chars": ({"customercontext": {"email": "a" * 189 + "@example.com"}}, "customercontext.email"),
