@@ -93,6 +93,10 @@ REJECTED = {
     "customerid number": ({"customercontext": {"customerid": 123}}, "customercontext.customerid"),
     "unknown top-level field": ({"customer": {}}, "customer"),
     "unknown nested field": ({"customercontext": {" customerid": "jdoe123"}}, "customercontext. customerid"),
+    "unknown field in startmessage": (
+        {"startmessage": {"message": "m", "display_name": "d"}},
+        "startmessage.display_name",
+    ),
     "unknown field in context entry": (
         {"conversationcontext": {"k": {"value": 1, "displayable": True}}},
         "conversationcontext.k.displayable",
