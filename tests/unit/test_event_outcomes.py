@@ -182,6 +182,8 @@ def test_after_each_event_storage_holds_the_state_it_answered_laid_out_as_that_s
         # And it carries exactly the index keys and the timeout its state calls for
         laid_out = {name: value for name, value in item.items() if name != "outbox"}
         if state.status is Status.CLOSED:
+            # items.state_item lays out a live state (as a create writes it); a closed one leaves every index
+            # and its timeout, may keep its last expiresAt, and holds its purge time
             assert state.closed_at_ms is not None
             purge_at = purge_time(state.closed_at_ms, settings().retention_seconds)
             live_only = {*items.INDEX_ATTRIBUTES, "timeoutMs", "expiresAt"}
