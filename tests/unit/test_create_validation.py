@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import pytest
 
 from messaging.limits import MAX_BODY_BYTES
+from tests.harness import CREATE, api_event, invoke, load_handler
 from tests.unit.conftest import CreateCall
 
 FOUR_BYTE_CHAR = "😀"  # 1 character, 4 bytes in UTF-8
@@ -172,6 +174,28 @@ def test_a_body_that_is_not_utf8_is_a_400(create: CreateCall) -> None:
     # API Gateway sends a body that is not UTF-8 text base64-encoded
     answer = create(b'{"customercontext": "\xff\xfe"}')
     assert (answer.status, answer.body["code"]) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("document", "status"),
+    [
+        ({"customercontext": {"customerid": "b64"}}, 201),
+        ({"conversationcontext": {"k": {"value": None}}}, 400),
+    ],
+    ids=["valid", "breaking a rule"],
+)
+def test_a_base64_encoded_json_body_is_read_as_the_json_it_encodes(
+    moto_tables: dict[str, str], document: dict[str, Any], status: int
+) -> None:
+    # Given a create whose JSON body API Gateway passed base64-encoded (it may, for any body)
+    event = api_event("POST", CREATE, document)
+    event |= {"body": base64.b64encode(event["body"].encode()).decode(), "isBase64Encoded": True}
+    # When it is invoked
+    answer = invoke(load_handler("create_conversation"), event)
+    # Then the JSON it encodes is read: created, or refused naming the field that breaks a rule
+    assert answer.status == status, answer.body
+    if status == 400:
+        assert _fields(answer.body) == ["conversationcontext.k.value"]
 
 
 TOO_LONG = "x" * 201
