@@ -161,8 +161,21 @@ def test_body_that_is_not_json_is_415(create: CreateCall, content_type: str) -> 
     assert answer.body["code"] == "unsupported_media_type"
 
 
-def test_json_with_charset_is_accepted(create: CreateCall) -> None:
-    assert create({}, headers={"content-type": "application/json; charset=utf-8"}).status == 201
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/vnd.acme+json", "Application/JSON"]
+)
+def test_json_media_types_are_accepted(create: CreateCall, content_type: str) -> None:
+    assert create({}, headers={"content-type": content_type}).status == 201
+
+
+def test_a_body_without_a_content_type_is_read_as_json(moto_tables: dict[str, str]) -> None:
+    # Given a create whose request named no media type
+    event = api_event("POST", CREATE, {"conversationcontext": {"k": {"value": None}}})
+    del event["headers"]["content-type"]
+    # When it is invoked
+    answer = invoke(load_handler("create_conversation"), event)
+    # Then its body is read as JSON: refused for the rule it breaks, not for its media type
+    assert (answer.status, _fields(answer.body)) == (400, ["conversationcontext.k.value"]), answer.body
 
 
 def test_context_keys_that_look_like_locations_are_named_as_sent(create: CreateCall) -> None:
