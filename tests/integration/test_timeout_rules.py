@@ -59,6 +59,7 @@ class World:
         self.clock = clock
         self.create = CreateConversation(store, ConversationIds(settings().id_secret), timeouts, clock=clock)
         self.apply = ApplyEvent(store, timeouts, clock=clock)
+        self.send = SendActivity(store, self.apply, clock=clock)
         self.get = GetConversation(store, clock=clock)
         self.sweep = SweepTimeouts(
             DynamoDBDueConversations(dynamodb_client(), settings().conversations_table),
@@ -202,9 +203,8 @@ def test_a_message_after_a_transition_moves_the_deadline_on_by_the_new_state_s_t
     _into(world, conversation_id, status)
     # When the representative says something half a minute later
     world.clock.now += 30_000
-    send = SendActivity(conversations(), world.apply, clock=world.clock)
     reply = Activity(Kind.MESSAGE, Sender(Role.REPRESENTATIVE, REP.id, REP.name), text="Still there?")
-    said = send(TENANT, conversation_id, reply)
+    said = world.send(TENANT, conversation_id, reply)
     # Then the deadline is that state's timeout from the message on
     state = world.get(TENANT, conversation_id).state
     assert (state.status, state.expires_at_ms) == (status, said.message_id + timeout_ms)
@@ -259,10 +259,9 @@ def test_filing_a_conversation_again_delivers_nothing_again(local_env: dict[str,
     world = World(Clock(now_ms()))
     conversation_id = world.start()
     _into(world, conversation_id, Status.ACTIVE)
-    send = SendActivity(conversations(), world.apply, clock=world.clock)
     world.clock.now += MINUTE
     reply = Activity(Kind.MESSAGE, Sender(Role.REPRESENTATIVE, REP.id, REP.name), text="How can I help?")
-    sent = send(TENANT, conversation_id, reply)
+    sent = world.send(TENANT, conversation_id, reply)
     table, client = local_env["ConversationsTable"], dynamodb_client()
     key = {"pk": {"S": keys.conversation_key(TENANT, conversation_id)}, "sk": {"S": keys.STATE}}
     state = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]

@@ -224,7 +224,7 @@ def test_an_activity_for_another_conversation_is_refused(
     answer = _send(api, conversation, addressed, side)
     # Then it is refused at conversation.id, and the conversation is as it was
     assert (answer.status, answer.body["errors"][0]["field"]) == (400, "conversation.id"), answer.body
-    assert api.call("GET", f"{CONSUMER}/conversation/{conversation}").body["status"] == "open"
+    assert api.get(conversation).body["status"] == "open"
 
 
 @pytest.mark.parametrize("value", ["{nope", "", "not json at all"])
