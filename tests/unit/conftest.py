@@ -44,10 +44,20 @@ def moto_tables() -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def create(moto_tables: dict[str, str]) -> CreateCall:
-    """POST /conversations/create on a fresh create function: create(body, tenant=..., **event_options)."""
+    """POST /conversations/create on a fresh create function: create(body, tenant=..., **event_options);
+    `edit` changes the built event before the call, as API Gateway may pass it (no content-type, base64)."""
     handler = load_handler("create_conversation")
 
-    def call(body: Any = None, *, path: str = CREATE, **options: Any) -> Answer:
-        return invoke(handler, api_event("POST", path, body, **options))
+    def call(
+        body: Any = None,
+        *,
+        path: str = CREATE,
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        **options: Any,
+    ) -> Answer:
+        event = api_event("POST", path, body, **options)
+        if edit is not None:
+            edit(event)
+        return invoke(handler, event)
 
     return call
