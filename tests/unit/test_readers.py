@@ -8,13 +8,17 @@ unknown fields, nulls, the rule functions' edge cases.
 - A query reader may leave a spelling to its model (PageSize "025"), never take what the model refuses.
 - Either way, whatever the model accepts, the reader takes in the model's own dump: the endpoint's way when a
   reader refused a document its model accepts (messaging.http.endpoint.Input).
+- Drawn documents reach a field's limit inside an otherwise valid document only now and then, so every text
+  field of a full document is also tried alone at its length limits (the last test).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
@@ -50,16 +54,47 @@ from messaging.limits import MAX_SAFE_INTEGER
 MANY = settings(max_examples=1000, deadline=None)
 
 # Values --------------------------------------------------------------------------------------------------
+# Each field's values come in two kinds: `valid` ones, within every rule, and `edge` ones at or past a rule.
+# A document is mostly valid with one edge in one of its fields, drawn evenly over the fields however deep
+# (a missing limit shows only in an otherwise valid document: a second fault has the model refuse it anyway),
+# or wild: any field any value.
 
 
-def strings(limit: int) -> st.SearchStrategy[str]:
-    """Strings at and around a length limit, short ones, and lone surrogates (json.loads lets them in)."""
-    return st.one_of(
-        st.sampled_from(["", "a", "ok", "\ud800", "a\udfff", " ", "AbC"]),
-        st.text(max_size=4),
-        st.sampled_from([limit - 1, limit, limit + 1]).map(lambda n: "x" * max(n, 0)),
-        st.sampled_from([limit, limit + 1]).map(lambda n: "é" * n),
+@dataclass(frozen=True)
+class Values:
+    valid: st.SearchStrategy[Any]
+    edge: st.SearchStrategy[Any]
+    fields: int = 1  # how many fields inside can hold an edge: an object's share of the one-edge draws
+
+    @property
+    def any(self) -> st.SearchStrategy[Any]:
+        return st.one_of(self.valid, self.edge, self.edge, self.edge)
+
+
+def strings(limit: int) -> Values:
+    """Strings up to a length limit; one past it (most often), lone surrogates (json.loads lets them in)."""
+    over = ["x" * (limit + 1), "é" * (limit + 1)]
+    return Values(
+        valid=st.one_of(
+            st.sampled_from(["", "a", "ok", " ", "AbC"]),
+            st.text(max_size=4),
+            st.sampled_from([limit - 1, limit]).map(lambda n: "x" * max(n, 0)),
+            st.just("é" * limit),
+        ),
+        edge=st.sampled_from([*over, *over, "\ud800", "a\udfff"]),
     )
+
+
+def one_of(*values: Values) -> Values:
+    return Values(
+        st.one_of(*(v.valid for v in values)),
+        st.one_of(*(v.edge for v in values)),
+        max(v.fields for v in values),
+    )
+
+
+def choices(valid: list[Any], edge: list[Any]) -> Values:
+    return Values(st.sampled_from(valid), st.sampled_from(edge))
 
 
 junk = st.one_of(
@@ -75,46 +110,76 @@ junk = st.one_of(
 )
 
 
-def field(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(valid, valid, junk)
+def field(values: Values) -> Values:
+    """A field that may also be given a value of another type, or null."""
+    return Values(values.valid, st.one_of(values.edge, values.edge, values.edge, junk), values.fields)
 
 
-def objects(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    """Objects with any subset of the fields, sometimes with an unknown one (or a field's Python name)."""
-    known = st.fixed_dictionaries({}, optional=fields)
-    extra = st.tuples(known, st.sampled_from(["unknown", "from_", "Type", ""]), junk).map(
-        lambda t: {**t[0], t[1]: t[2]}
+def objects(fields: dict[str, Values], required: frozenset[str] = frozenset()) -> Values:
+    """Objects with the `required` fields and any subset of the others: valid ones, or with one edge (in a
+    field however deep, an unknown field, or a field's Python name), or wild (any field may be left out)."""
+    valid = st.fixed_dictionaries(
+        {name: fields[name].valid for name in required},
+        optional={name: values.valid for name, values in fields.items() if name not in required},
     )
-    return st.one_of(known, known, extra)
+    # a field with more fields inside is picked as often as they all are
+    by_field = [name for name, values in sorted(fields.items()) for _ in range(values.fields)]
+    one_edge = st.sampled_from(by_field).flatmap(
+        lambda name: st.builds(lambda d, v: {**d, name: v}, valid, fields[name].edge)
+    )
+    unknown = st.builds(
+        lambda d, name, v: {**d, name: v}, valid, st.sampled_from(["unknown", "from_", "Type", ""]), junk
+    )
+    wild = st.fixed_dictionaries({}, optional={name: values.any for name, values in fields.items()})
+    return Values(valid, st.one_of(one_edge, one_edge, one_edge, one_edge, unknown, wild), len(by_field) + 1)
 
 
-context_values = st.one_of(
+def entries(keys: Values, values: Values, most: int) -> Values:
+    """JSON objects of up to 3 entries drawn from `keys` and `values`, or of exactly `most` (valid) and
+    `most + 1` (an edge) entries."""
+    valid = st.dictionaries(keys.valid, values.valid, max_size=3)
+    one_edge = st.one_of(
+        st.builds(lambda d, k, v: {**d, k: v}, valid, keys.edge, values.valid),
+        *[st.builds(lambda d, k, v: {**d, k: v}, valid, keys.valid, values.edge)] * values.fields,
+    )
+    return Values(
+        st.one_of(valid, st.just({f"k{i}": {"value": i} for i in range(most)})),
+        st.one_of(one_edge, st.just({f"k{i}": {"value": i} for i in range(most + 1)})),
+        keys.fields + values.fields + 1,
+    )
+
+
+context_values = one_of(
     strings(4000),
-    st.sampled_from([MAX_SAFE_INTEGER, MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1, 0, 1.5, -0.0, 1e-7]),
-    st.sampled_from([float("inf"), float("nan"), 9007199254740991.5, 1e300]),
-    st.booleans(),
+    choices(
+        [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 0, 1.5, -0.0, 1e-7],
+        [MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1],
+    ),
+    Values(st.booleans(), st.sampled_from([float("inf"), float("nan"), 9007199254740991.5, 1e300])),
 )
-context_entries = objects({"value": field(context_values), "isDisplayable": field(st.booleans())})
-contexts = st.one_of(
-    st.dictionaries(strings(100), context_entries, max_size=3),
-    st.just({f"k{i}": {"value": i} for i in range(100)}),
-    st.just({f"k{i}": {"value": i} for i in range(101)}),
+context_entries = objects(
+    {"value": field(context_values), "isDisplayable": field(Values(st.booleans(), st.nothing()))}
 )
-emails = st.sampled_from(["a@b.co", "John.Doe@Email.com", "a@b", "@b.co", "a b@c.de", "a@b.co\ud800"])
-phones = st.sampled_from(["+1 (234) 567-890", "123", "abc", "()", "+", "1\ud800"])
+contexts = entries(strings(100), context_entries, 100)
+# at the length limit (200) and one past it, in a form its rule accepts
+emails = choices(
+    ["a@b.co", "John.Doe@Email.com", "x" * 195 + "@b.co"],
+    ["a@b", "@b.co", "a b@c.de", "a@b.co\ud800", "x" * 196 + "@b.co", "x" * 196 + "@b.co"],
+)
+phones = choices(["+1 (234) 567-890", "123", "1" * 200], ["abc", "()", "+", "1\ud800", "1" * 201, "1" * 201])
 customers = objects(
     {
         "customerid": field(strings(200)),
         "firstname": field(strings(200)),
         "lastname": field(strings(200)),
         "preferredname": field(strings(200)),
-        "email": field(emails | strings(200)),
-        "phonenumber": field(phones | strings(200)),
+        "email": field(one_of(emails, strings(200))),
+        "phonenumber": field(one_of(phones, strings(200))),
     }
 )
 start_messages = objects(
     {
-        "message": field(strings(27 * 1024) | st.just("é" * 13_824) | st.just("é" * 13_825)),
+        "message": field(one_of(strings(27 * 1024), choices(["é" * 13_824], ["é" * 13_825]))),
         "displayname": field(strings(200)),
     }
 )
@@ -124,54 +189,96 @@ create_documents = field(
             "customercontext": field(customers),
             "conversationcontext": field(contexts),
             "startmessage": field(start_messages),
-            "skipdeflectionbot": field(st.booleans()),
+            "skipdeflectionbot": field(Values(st.booleans(), st.nothing())),
             "conversationrequestid": field(strings(200)),
         }
     )
-)
+).any
 
 senders = objects({"id": field(strings(256)), "name": field(strings(256))})
 representative_senders = objects({"id": field(strings(200)), "name": field(strings(256))})
-urls = st.sampled_from(
+urls = choices(
     [
         "https://files.example.com/a.png",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "data:text/plain;charset=utf-8;base64,aGk=",
+    ],
+    [
         "https://",
         "http://files.example.com/a.png",
-        "data:image/png;base64,iVBORw0KGgo=",
         "data:image/png;base64,iVBORw0KGgo",
-        "data:text/plain;charset=utf-8;base64,aGk=",
         "https://host/\ud800",
         "ftp://x",
-    ]
+    ],
 )
 attachments = objects(
-    {"contentType": field(strings(256)), "contentUrl": field(urls | strings(10)), "name": field(strings(256))}
+    {
+        "contentType": field(strings(256)),
+        "contentUrl": field(one_of(urls, strings(10))),
+        "name": field(strings(256)),
+    },
+    frozenset({"contentType", "contentUrl"}),
 )
-custom_event_values = st.one_of(
-    contexts.map(lambda c: json.dumps(c, ensure_ascii=False)),
-    st.sampled_from(["", "[]", "{", "null", '{"a": {"value": NaN}}', '{"a": {"value": 1, "value": 2}}']),
-    st.just("[" * 3000),
-)
-activity_fields = {
-    "type": field(st.sampled_from(["message", "typing", "event", "endOfConversation", "Message", "other"])),
-    "conversation": field(objects({"id": field(strings(200))})),
-    "channelId": field(strings(200)),
-    "text": field(strings(6000)),
-    "attachments": field(st.lists(attachments, max_size=2)),
-    "name": field(
-        st.sampled_from(
-            ["accept", "release", "wait", "resume", "end", "close", "endOfConversation", "timeout"]
-        )
-        | strings(256)
+custom_event_values = Values(
+    contexts.valid.map(lambda c: json.dumps(c, ensure_ascii=False)),
+    st.one_of(
+        contexts.edge.map(lambda c: json.dumps(c, ensure_ascii=False)),
+        st.sampled_from(["", "[]", "{", "null", '{"a": {"value": NaN}}', '{"a": {"value": 1, "value": 2}}']),
+        st.just("[" * 3000),
     ),
+    contexts.fields,
+)
+names = one_of(
+    choices(["accept", "release", "wait", "resume", "end", "close"], ["endOfConversation", "timeout"]),
+    strings(256),
+)
+types = ["message", "typing", "event", "endOfConversation"]
+
+
+def activities(sender: Values, **fields: Values) -> st.SearchStrategy[Any]:
+    """Activities of each type with its own fields (one edge then lands in a field the type reads), and of
+    any type with every field."""
+    common = {
+        "conversation": field(objects({"id": field(strings(200))})),
+        "channelId": field(strings(200)),
+        "from": field(sender),
+    }
+
+    def of_type(kind: str, *names: str) -> st.SearchStrategy[Any]:
+        typed = field(choices([kind], [t for t in [*types, "Message", "other"] if t != kind]))
+        shape = {"type": typed, **common, **{name: fields[name] for name in names}}
+        return objects(shape, frozenset({"type"})).any
+
+    any_type = field(objects({"type": field(choices(types, ["Message", "other"])), **common, **fields}))
+    return st.one_of(
+        of_type("message", "text", "attachments"),
+        of_type("typing"),
+        of_type("event", "name", "channelData"),
+        of_type("endOfConversation"),
+        any_type.any,
+    )
+
+
+activity_fields = {
+    "text": field(strings(6000)),
+    "attachments": field(
+        Values(
+            st.lists(attachments.valid, max_size=2),
+            st.builds(
+                lambda given, edge: [*given, edge], st.lists(attachments.valid, max_size=1), attachments.edge
+            ),
+            attachments.fields,
+        )
+    ),
+    "name": field(names),
     "channelData": field(objects({"customEventValue": field(custom_event_values)})),
 }
 consumer_documents = st.one_of(
-    field(objects({**activity_fields, "from": field(senders)})),
+    activities(senders, **activity_fields),
     st.just({"type": "message", "text": "x" * 5000, "channelId": "é" * 200, "x": "é" * 12_000}),
 )
-representative_documents = field(objects({**activity_fields, "from": field(representative_senders)}))
-channel_documents = field(objects({"webhookUrl": field(strings(2048))}))
+representative_documents = activities(representative_senders, **activity_fields)
+channel_documents = field(objects({"webhookUrl": field(strings(2048))})).any
 
 page_sizes = st.sampled_from(
     ["0", "1", "50", "100", "101", "250", "251", "010", " 5", "5.0", "-1", "abc", "1e2"]
@@ -189,14 +296,14 @@ def queries(fields: dict[str, st.SearchStrategy[str]]) -> st.SearchStrategy[dict
 
 
 page_queries = queries(
-    {"StartTimeStamp": date_times, "PageSize": page_sizes, "ContinuationToken": strings(4096)}
+    {"StartTimeStamp": date_times, "PageSize": page_sizes, "ContinuationToken": strings(4096).any}
 )
 representative_queries = queries(
     {
         "status": statuses,
-        "representativeId": strings(200),
+        "representativeId": strings(200).any,
         "PageSize": page_sizes,
-        "ContinuationToken": strings(4096),
+        "ContinuationToken": strings(4096).any,
     }
 )
 
@@ -362,3 +469,141 @@ def test_the_query_readers_take_the_plain_spellings_themselves() -> None:
         readers.RepresentativeListQuery("open", None, 25, None)
     )
     assert readers.read_list_query({"PageSize": "025"}) is None  # the model's: it reads 25
+
+
+# Every text field at its length limits, one field at a time -----------------------------------------------
+# The drawn documents above reach a field's limit inside an otherwise valid document only now and then; here
+# each text field of a full valid document is set, alone, to the longest text its model accepts (found by
+# asking the model), one less and one more, in ASCII and in two-byte characters, and to "".
+
+FULL_DOCUMENTS: dict[str, tuple[type[BaseModel], Any, Any]] = {
+    "create": (
+        CreateConversationRequest,
+        readers.read_create,
+        {
+            "customercontext": {
+                "customerid": "c",
+                "firstname": "f",
+                "lastname": "l",
+                "preferredname": "p",
+                "email": "a@b.co",
+                "phonenumber": "123",
+            },
+            "conversationcontext": {"k": {"value": "v", "isDisplayable": True}},
+            "startmessage": {"message": "m", "displayname": "d"},
+            "skipdeflectionbot": True,
+            "conversationrequestid": "r",
+        },
+    ),
+    **{
+        f"{side} {kind}": (model, read, {**addressed, **fields, "from": {"id": "i", "name": "n"}})
+        for side, model, read in (
+            ("consumer", ConsumerActivity, readers.read_consumer_activity),
+            ("representative", RepresentativeActivity, readers.read_representative_activity),
+        )
+        for addressed in [{"conversation": {"id": "c"}, "channelId": "ch"}]
+        for kind, fields in (
+            (
+                "message",
+                {
+                    "type": "message",
+                    "text": "t",
+                    "attachments": [{"contentType": "a/b", "contentUrl": "https://h/a.png", "name": "n"}],
+                },
+            ),
+            ("typing", {"type": "typing"}),
+            ("event", {"type": "event", "name": "accept"}),
+        )
+    },
+    "consumer custom event": (
+        ConsumerActivity,
+        readers.read_consumer_activity,
+        {"type": "event", "name": "e", "channelData": {"customEventValue": '{"k": {"value": "v"}}'}},
+    ),
+    # an accept requires from.id anyway: another event shows what its own rule refuses
+    "representative release": (
+        RepresentativeActivity,
+        readers.read_representative_activity,
+        {"type": "event", "name": "release", "from": {"id": "i", "name": "n"}},
+    ),
+    "channel": (ChannelRequest, readers.read_channel, {"webhookUrl": "https://h/hook"}),
+}
+
+
+def text_paths(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(document, dict):
+        return [p for key, value in document.items() for p in text_paths(value, (*path, key))]
+    if isinstance(document, list):
+        return [p for index, value in enumerate(document) for p in text_paths(value, (*path, index))]
+    return [path] if isinstance(document, str) else []
+
+
+def with_text(document: Any, path: tuple[Any, ...], text: str) -> Any:
+    copy = json.loads(json.dumps(document))
+    *parents, last = path
+    target = copy
+    for key in parents:
+        target = target[key]
+    target[last] = text
+    return copy
+
+
+def padded(text: str, length: int, pad: str) -> str:
+    """`text` cut or grown to `length` characters, keeping its form when grown: a phone number grows digits,
+    an email its name (a domain label has a limit of its own), anything else its end."""
+    if length <= len(text):
+        return text[:length]
+    grown = ("1" if text.isdigit() else pad) * (length - len(text))
+    return grown + text if "@" in text else text + grown
+
+
+def longest_accepted(model: type[BaseModel], document: Any, path: tuple[Any, ...], pad: str) -> int:
+    """The longest text at `path` the model accepts, growing the full document's (binary search to 64 Ki)."""
+    text = document_at(document, path)
+    low, high = len(text), 1 << 16
+    while low < high:
+        middle = (low + high + 1) // 2
+        accepted = validated(model, with_text(document, path, padded(text, middle, pad))) is not None
+        low, high = (middle, high) if accepted else (low, middle - 1)
+    return low
+
+
+def document_at(document: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        document = document[key]
+    return document
+
+
+BOUNDARY_CASES = [
+    pytest.param(name, path, id=f"{name}: {'.'.join(map(str, path))}")
+    for name, (_, _, document) in FULL_DOCUMENTS.items()
+    for path in text_paths(document)
+]
+
+
+@pytest.mark.parametrize(("name", "path"), BOUNDARY_CASES)
+def test_each_text_field_is_read_exactly_as_its_model_reads_it_at_its_length_limits(
+    name: str, path: tuple[Any, ...]
+) -> None:
+    model, read, document = FULL_DOCUMENTS[name]
+    # Given a full document its model accepts
+    assert validated(model, document) is not None
+    for pad in ("x", "é"):
+        limit = longest_accepted(model, document, path, pad)
+        for length in {0, max(limit - 1, 0), limit, limit + 1}:
+            # When this one field holds a text of that length (the rest as it was)
+            changed = with_text(document, path, padded(document_at(document, path), length, pad))
+            # Then the reader takes it exactly when the model does, as the model's values say
+            accepted = validated(model, changed)
+            expected = None if accepted is None else oracle(name, accepted)
+            assert read(changed) == expected, (path, pad, length)
+
+
+def oracle(name: str, model: Any) -> Any:
+    if name == "create":
+        return former_create(model)
+    if name == "channel":
+        return model.webhookUrl
+    return former_activity_request(
+        model, Role.CUSTOMER if name.startswith("consumer") else Role.REPRESENTATIVE
+    )
