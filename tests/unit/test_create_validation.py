@@ -187,6 +187,10 @@ def test_a_body_that_is_not_utf8_is_a_400(create: CreateCall) -> None:
     # API Gateway sends a body that is not UTF-8 text base64-encoded
     answer = create(b'{"customercontext": "\xff\xfe"}')
     assert (answer.status, answer.body["code"]) == (400, "malformed_json")
+    # and it says which rule the body breaks, naming the body
+    says = "the body is not UTF-8 encoded JSON"
+    assert answer.body["detail"] == says
+    assert answer.body["errors"] == [{"field": "body", "code": "malformed_json", "message": says}]
 
 
 def _base64_encoded(event: dict[str, Any]) -> None:
