@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -116,38 +117,91 @@ def test_a_filled_in_stub_becomes_a_verdict_the_report_counts(tmp_path: Path) ->
     assert "`layers/shared/messaging/store.py:12`" in unjudged
 
 
-def test_a_mutant_s_tests_run_unit_first_then_module_by_module_cheapest_first(tmp_path: Path) -> None:
-    # Given the stage's conftest next to mutmut's stats, which timed each test's call: a unit module with a
-    # slow and a quick test, a cheaper unit module, and an integration module with the quickest test of all
-    (tmp_path / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
-    durations = {
-        "integration/test_i.py::test_quickest": 0.01,
-        "test_a.py::test_slow": 9.0,
-        "test_a.py::test_quick": 0.2,
-        "test_b.py::test_fast": 0.1,
-        "test_b.py::test_fair": 0.3,
-    }
-    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}), encoding="utf-8")
-    for nodeid in durations:
+DURATIONS = {
+    "integration/test_i.py::test_quickest": 0.01,
+    "test_a.py::test_slow": 9.0,
+    "test_a.py::test_quick": 0.2,
+    "test_b.py::test_fast": 0.1,
+    "test_b.py::test_fair": 0.3,
+}
+
+
+def _stage_with_tests(stage: Path, failing: str = "") -> Path:
+    """The stage's conftest next to mutmut's stats, which timed each test's call: a unit module with a slow
+    and a quick test, a cheaper unit module, and an integration module with the quickest test of all."""
+    stage.mkdir()
+    (stage / "conftest.py").write_text(STAGE_CONFTEST, encoding="utf-8")
+    (stage / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": DURATIONS}), encoding="utf-8")
+    for nodeid in DURATIONS:
         module, _, name = nodeid.partition("::")
-        (tmp_path / module).parent.mkdir(exist_ok=True)
-        with (tmp_path / module).open("a", encoding="utf-8") as file:
-            file.write(f"def {name}():\n    pass\n\n\n")
-    # When pytest collects them
-    collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path,
+        (stage / module).parent.mkdir(exist_ok=True)
+        with (stage / module).open("a", encoding="utf-8") as file:
+            file.write(f"def {name}():\n    assert {nodeid != failing}\n\n\n")
+    return stage
+
+
+def _pytest(stage: Path, *arguments: str, mutant: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments, str(stage)],
+        cwd=stage,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.splitlines()
+        check=False,
+        env={**os.environ, "MUTANT_UNDER_TEST": mutant},
+    )
+
+
+def _collected(stage: Path, mutant: str = "") -> list[str]:
+    lines = _pytest(stage, "--collect-only", mutant=mutant).stdout.splitlines()
+    return [line for line in lines if "::" in line]
+
+
+def test_a_mutant_s_tests_run_unit_first_then_module_by_module_cheapest_first(tmp_path: Path) -> None:
+    # Given the stage's tests, none of which has killed a mutant yet
+    stage = _stage_with_tests(tmp_path / "mutants")
+    # When pytest collects them for a mutant
+    collected = _collected(stage, "messaging.store.x_plain__mutmut_1")
     # Then the unit tests come first, the cheaper module whole before the other (each fastest first, so a
     # module's fixtures are set up once), and the integration test last
-    assert [line for line in collected if "::" in line] == [
+    assert collected == [
         "test_b.py::test_fast",
         "test_b.py::test_fair",
         "test_a.py::test_quick",
         "test_a.py::test_slow",
+        "integration/test_i.py::test_quickest",
+    ]
+
+
+def test_the_test_that_killed_a_mutant_is_written_down(tmp_path: Path) -> None:
+    # Given the stage's tests, of which test_a.py::test_quick fails on this mutant
+    stage = _stage_with_tests(tmp_path / "mutants", failing="test_a.py::test_quick")
+    # When the mutant's tests run, stopping at the first failure as mutmut's do
+    _pytest(stage, "-x", mutant="messaging.store.x_plain__mutmut_3")
+    # Then that test is written down as its killer, beside the stage
+    killers = (tmp_path / "killers.tsv").read_text(encoding="utf-8")
+    assert killers == "messaging.store.x_plain__mutmut_3\ttest_a.py::test_quick\n"
+
+
+def test_the_tests_that_killed_mutants_of_the_same_function_then_module_run_first(tmp_path: Path) -> None:
+    # Given kills written down: twice by a slow unit test in this function, once by another test in another
+    # function of the same module, once by an integration test of that module, once in another module
+    stage = _stage_with_tests(tmp_path / "mutants")
+    (tmp_path / "killers.tsv").write_text(
+        "messaging.store.xǁStoreǁput__mutmut_1\ttest_b.py::test_fair\n"
+        "messaging.store.xǁStoreǁput__mutmut_2\tintegration/test_i.py::test_quickest\n"
+        "messaging.other.x_plain__mutmut_1\ttest_a.py::test_quick\n"
+        "messaging.store.x_plain__mutmut_1\ttest_a.py::test_slow\n"
+        "messaging.store.x_plain__mutmut_2\ttest_a.py::test_slow\n",
+        encoding="utf-8",
+    )
+    # When pytest collects the tests of another mutant of that function
+    collected = _collected(stage, "messaging.store.x_plain__mutmut_7")
+    # Then the function's killer comes first, then the module's unit killer, then the rest as before
+    assert collected == [
+        "test_a.py::test_slow",
+        "test_b.py::test_fair",
+        "test_b.py::test_fast",
+        "test_a.py::test_quick",
         "integration/test_i.py::test_quickest",
     ]
 
