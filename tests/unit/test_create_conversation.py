@@ -212,6 +212,7 @@ def test_context_and_customer_are_stored_with_the_conversation(
         Key={"pk": item["pk"], "sk": {"S": "#STATE"}},
     )["Item"]
     assert state["status"] == {"S": "open"}
+    assert state["customerid"] == {"S": "jdoe123"}  # the state names its customer, as the details do
     assert item["skipDeflectionBot"] == {"BOOL": True}
     assert item["customer"]["M"]["firstname"] == {"S": "John"}
     assert '"productname":{"value":"XBox","isDisplayable":true}' in item["context"]["S"]
