@@ -132,6 +132,26 @@ def test_a_create_at_the_deadline_starts_a_new_conversation_and_closes_the_old_o
     assert broken_invariants(read_storage(dynamodb_endpoint, local_env)) == []
 
 
+def test_a_create_after_the_lock_s_deadline_answers_the_holder_a_message_kept_alive(
+    dynamodb_endpoint: str, local_env: dict[str, str]
+) -> None:
+    # Given a conversation for c1 with a one-minute open timeout, and the customer's message half a minute
+    # later: the conversation's deadline moves on, its lock's stays (a lower bound)
+    world = World(Clock(now_ms()))
+    first = world.start()
+    world.clock.now += MINUTE // 2
+    hello = Activity(Kind.MESSAGE, Sender(Role.CUSTOMER, "c1", None), text="Hello?")
+    said = world.send(TENANT, first, hello)
+    # When c1 comes back after the lock's deadline, before the conversation's
+    world.clock.now = said.message_id + MINUTE - 1
+    again = world.create(TENANT, ConversationRequest(CustomerDetails(customerid="c1")))
+    # Then it is the same conversation, still open: the takeover found its holder alive
+    assert (again.conversation_id, again.is_new) == (first, False)
+    held = conversations().get(TENANT, first)
+    assert held is not None and held.state.status is Status.OPEN
+    assert broken_invariants(read_storage(dynamodb_endpoint, local_env)) == []
+
+
 @pytest.mark.parametrize(
     ("status", "ended_by", "reason", "timeout_ms"),
     [
