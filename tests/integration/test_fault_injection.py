@@ -316,6 +316,31 @@ def test_a_create_whose_idempotency_record_answer_was_lost_still_answers() -> No
         assert (again_status, json.loads(again_raw)) == (201, json.loads(raw))
 
 
+@pytest.mark.usefixtures("local_env")
+@pytest.mark.parametrize(
+    "known", [{"email": "known@example.com"}, {"phonenumber": "+1 555 0100"}], ids=["by email", "by phone"]
+)
+def test_a_create_reads_the_contacts_again_after_a_conflict(known: dict[str, str]) -> None:
+    # Given a contact known by an email (or phone), from an earlier customer's create
+    injector = FaultInjector(0, seed=SEED, operations={"TransactWriteItems"}, script=[])
+    create = load_handler_with_faults("create_conversation", injector)
+    first = {"customercontext": {"customerid": "first", **known}}
+    assert send(create, api_event("POST", CREATE, first))[0] == 201
+    # When another customer's create with it meets a transaction conflict on its first write
+    injector.sends.clear()
+    injector.script = [Fault.TRANSACTION_CONFLICT]
+    second = {"customercontext": {"customerid": "second", **known}}
+    status, raw, _ = send(create, api_event("POST", CREATE, second))
+    # Then it reads the contacts again, the known one with them, and its next write links it and lands
+    assert (status, json.loads(raw)["isNew"]) == (201, True)
+    assert [(sent.operation, sent.fault) for sent in injector.sends] == [
+        ("BatchGetItem", None),
+        ("TransactWriteItems", Fault.TRANSACTION_CONFLICT),
+        ("BatchGetItem", None),
+        ("TransactWriteItems", None),
+    ]
+
+
 def test_the_invariant_check_sees_half_written_and_orphaned_items(
     dynamodb_endpoint: str, local_env: dict[str, str]
 ) -> None:
