@@ -24,6 +24,7 @@ from local.events import lambda_context
 from messaging.config import settings
 from messaging.domain.ids import ConversationIds
 from messaging.domain.tenant import Tenant
+from messaging.wiring import conversations
 from tests.faults import Fault, FaultInjector, Send, load_handler_with_faults
 from tests.harness import BASE, CREATE, api_event, environment, load_handler, table_environment
 from tests.integration.invariants import broken_invariants, read_storage
@@ -325,7 +326,8 @@ def test_a_create_reads_the_contacts_again_after_a_conflict(known: dict[str, str
     injector = FaultInjector(0, seed=SEED, operations={"TransactWriteItems"}, script=[])
     create = load_handler_with_faults("create_conversation", injector)
     first = {"customercontext": {"customerid": "first", **known}}
-    assert send(create, api_event("POST", CREATE, first))[0] == 201
+    first_status, first_raw, _ = send(create, api_event("POST", CREATE, first))
+    assert first_status == 201
     # When another customer's create with it meets a transaction conflict on its first write
     injector.sends.clear()
     injector.script = [Fault.TRANSACTION_CONFLICT]
@@ -339,6 +341,13 @@ def test_a_create_reads_the_contacts_again_after_a_conflict(known: dict[str, str
         ("BatchGetItem", None),
         ("TransactWriteItems", None),
     ]
+    # And both conversations are linked to that one contact
+    tenant = Tenant(TENANTS[0])  # api_event's
+    first_stored = conversations().get(tenant, json.loads(first_raw)["conversationId"])
+    second_stored = conversations().get(tenant, json.loads(raw)["conversationId"])
+    assert first_stored is not None and second_stored is not None
+    assert first_stored.details.contact_id is not None
+    assert second_stored.details.contact_id == first_stored.details.contact_id
 
 
 def test_the_invariant_check_sees_half_written_and_orphaned_items(
