@@ -325,14 +325,15 @@ def test_a_create_reads_the_contacts_again_after_a_conflict(known: dict[str, str
     # Given a contact known by an email (or phone), from an earlier customer's create
     injector = FaultInjector(0, seed=SEED, operations={"TransactWriteItems"}, script=[])
     create = load_handler_with_faults("create_conversation", injector)
+    tenant = TENANTS[0]
     first = {"customercontext": {"customerid": "first", **known}}
-    first_status, first_raw, _ = send(create, api_event("POST", CREATE, first))
+    first_status, first_raw, _ = send(create, api_event("POST", CREATE, first, tenant=tenant))
     assert first_status == 201
     # When another customer's create with it meets a transaction conflict on its first write
     injector.sends.clear()
     injector.script = [Fault.TRANSACTION_CONFLICT]
     second = {"customercontext": {"customerid": "second", **known}}
-    status, raw, _ = send(create, api_event("POST", CREATE, second))
+    status, raw, _ = send(create, api_event("POST", CREATE, second, tenant=tenant))
     # Then it reads the contacts again, the known one with them, and its next write links it and lands
     assert (status, json.loads(raw)["isNew"]) == (201, True)
     assert [(sent.operation, sent.fault) for sent in injector.sends] == [
@@ -342,9 +343,8 @@ def test_a_create_reads_the_contacts_again_after_a_conflict(known: dict[str, str
         ("TransactWriteItems", None),
     ]
     # And both conversations are linked to that one contact
-    tenant = Tenant(TENANTS[0])  # api_event's
-    first_stored = conversations().get(tenant, json.loads(first_raw)["conversationId"])
-    second_stored = conversations().get(tenant, json.loads(raw)["conversationId"])
+    first_stored = conversations().get(Tenant(tenant), json.loads(first_raw)["conversationId"])
+    second_stored = conversations().get(Tenant(tenant), json.loads(raw)["conversationId"])
     assert first_stored is not None and second_stored is not None
     assert first_stored.details.contact_id is not None
     assert second_stored.details.contact_id == first_stored.details.contact_id

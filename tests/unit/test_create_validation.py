@@ -121,6 +121,15 @@ def test_limit_is_named_in_the_message(create: CreateCall) -> None:
     assert "200" in answer.body["errors"][0]["message"]
 
 
+def _python_refusal(digits: str) -> str:
+    """Python's own words for an integer with more digits than it converts."""
+    try:
+        int(digits)
+    except ValueError as error:
+        return str(error)
+    raise AssertionError(f"Python converts {len(digits)} digits")
+
+
 @pytest.mark.parametrize(
     ("raw", "says"),
     [
@@ -129,7 +138,10 @@ def test_limit_is_named_in_the_message(create: CreateCall) -> None:
         (b'{"a": 1,\n "b": 2, "b": 3}', "duplicate key 'b': a key may appear once in an object"),
         (b'{"conversationcontext": {"k": {"value": NaN}}}', "NaN is not a JSON value"),
         (b"[" * 100_000 + b"]" * 100_000, "the document is nested too deeply"),
-        (b'{"conversationcontext": {"k": {"value": 1' + b"0" * 5000 + b"}}}", "digits"),
+        (
+            b'{"conversationcontext": {"k": {"value": 1' + b"0" * 5000 + b"}}}",
+            _python_refusal("1" + "0" * 5000),
+        ),
     ],
     ids=["truncated", "duplicate key", "NaN", "deep nesting", "huge integer"],
 )
@@ -137,10 +149,6 @@ def test_malformed_json_is_a_400_that_says_where(create: CreateCall, raw: bytes,
     answer = create(raw)
     assert answer.status == 400
     assert answer.body["code"] == "malformed_json"
-    if says == "digits":  # Python's own words for it
-        with pytest.raises(ValueError, match="digits") as python_says:
-            int("1" + "0" * 5000)
-        says = str(python_says.value)
     assert answer.body["detail"] == f"malformed JSON: {says}"
 
 

@@ -15,6 +15,7 @@ unknown fields, nulls, the rule functions' edge cases.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,8 @@ from messaging.limits import MAX_SAFE_INTEGER
 MANY = settings(max_examples=1000, deadline=None)
 
 # Values --------------------------------------------------------------------------------------------------
-# Each field's values come in two kinds: `valid` ones, within every rule, and `edge` ones at or past a rule.
+# Each field's values come in two kinds: `valid` ones, mostly within its rules (short strings may be empty),
+# and `edge` ones at or past a rule.
 # A document is mostly valid with one edge in one of its fields, drawn evenly over the fields however deep
 # (a missing limit shows only in an otherwise valid document: a second fault has the model refuse it anyway),
 # or wild: any field any value.
@@ -233,7 +235,7 @@ names = one_of(
     choices(["accept", "release", "wait", "resume", "end", "close"], ["endOfConversation", "timeout"]),
     strings(256),
 )
-types = ["message", "typing", "event", "endOfConversation"]
+activity_types = ["message", "typing", "event", "endOfConversation"]
 
 
 def activities(sender: Values, **fields: Values) -> st.SearchStrategy[Any]:
@@ -245,12 +247,14 @@ def activities(sender: Values, **fields: Values) -> st.SearchStrategy[Any]:
         "from": field(sender),
     }
 
-    def of_type(kind: str, *names: str) -> st.SearchStrategy[Any]:
-        typed = field(choices([kind], [t for t in [*types, "Message", "other"] if t != kind]))
-        shape = {"type": typed, **common, **{name: fields[name] for name in names}}
+    def of_type(kind: str, *own: str) -> st.SearchStrategy[Any]:
+        typed = field(choices([kind], [t for t in [*activity_types, "Message", "other"] if t != kind]))
+        shape = {"type": typed, **common, **{name: fields[name] for name in own}}
         return objects(shape, frozenset({"type"})).any
 
-    any_type = field(objects({"type": field(choices(types, ["Message", "other"])), **common, **fields}))
+    any_type = field(
+        objects({"type": field(choices(activity_types, ["Message", "other"])), **common, **fields})
+    )
     return st.one_of(
         of_type("message", "text", "attachments"),
         of_type("typing"),
@@ -477,10 +481,33 @@ def test_the_query_readers_take_the_plain_spellings_themselves() -> None:
 # each text field of a full valid document is set, alone, to the longest text its model accepts (found by
 # asking the model), one less and one more, in ASCII and in two-byte characters, and to "".
 
-FULL_DOCUMENTS: dict[str, tuple[type[BaseModel], Any, Any]] = {
-    "create": (
+
+@dataclass(frozen=True)
+class Body:
+    """A body's model and reader, what the model's values gave the handlers, and a full valid document."""
+
+    model: type[BaseModel]
+    read: Callable[[Any], Any]
+    expected: Callable[[Any], Any]
+    document: dict[str, Any]
+
+
+def _side(role: Role) -> tuple[type[BaseModel], Callable[[Any], Any], Callable[[Any], Any]]:
+    model, read = (
+        (ConsumerActivity, readers.read_consumer_activity)
+        if role is Role.CUSTOMER
+        else (RepresentativeActivity, readers.read_representative_activity)
+    )
+    return model, read, lambda validated: former_activity_request(validated, role)
+
+
+ADDRESSED = {"conversation": {"id": "c"}, "channelId": "ch", "from": {"id": "i", "name": "n"}}
+ATTACHMENT = {"contentType": "a/b", "contentUrl": "https://h/a.png", "name": "n"}
+FULL_DOCUMENTS: dict[str, Body] = {
+    "create": Body(
         CreateConversationRequest,
         readers.read_create,
+        former_create,
         {
             "customercontext": {
                 "customerid": "c",
@@ -497,37 +524,28 @@ FULL_DOCUMENTS: dict[str, tuple[type[BaseModel], Any, Any]] = {
         },
     ),
     **{
-        f"{side} {kind}": (model, read, {**addressed, **fields, "from": {"id": "i", "name": "n"}})
-        for side, model, read in (
-            ("consumer", ConsumerActivity, readers.read_consumer_activity),
-            ("representative", RepresentativeActivity, readers.read_representative_activity),
-        )
-        for addressed in [{"conversation": {"id": "c"}, "channelId": "ch"}]
+        f"{side} {kind}": Body(*_side(role), {**ADDRESSED, **fields})
+        for side, role in (("consumer", Role.CUSTOMER), ("representative", Role.REPRESENTATIVE))
         for kind, fields in (
-            (
-                "message",
-                {
-                    "type": "message",
-                    "text": "t",
-                    "attachments": [{"contentType": "a/b", "contentUrl": "https://h/a.png", "name": "n"}],
-                },
-            ),
+            ("message", {"type": "message", "text": "t", "attachments": [ATTACHMENT]}),
             ("typing", {"type": "typing"}),
             ("event", {"type": "event", "name": "accept"}),
         )
     },
-    "consumer custom event": (
-        ConsumerActivity,
-        readers.read_consumer_activity,
+    "consumer custom event": Body(
+        *_side(Role.CUSTOMER),
         {"type": "event", "name": "e", "channelData": {"customEventValue": '{"k": {"value": "v"}}'}},
     ),
     # an accept requires from.id anyway: another event shows what its own rule refuses
-    "representative release": (
-        RepresentativeActivity,
-        readers.read_representative_activity,
-        {"type": "event", "name": "release", "from": {"id": "i", "name": "n"}},
+    "representative release": Body(
+        *_side(Role.REPRESENTATIVE), {"type": "event", "name": "release", "from": {"id": "i", "name": "n"}}
     ),
-    "channel": (ChannelRequest, readers.read_channel, {"webhookUrl": "https://h/hook"}),
+    "channel": Body(
+        ChannelRequest,
+        readers.read_channel,
+        lambda validated: validated.webhookUrl,
+        {"webhookUrl": "https://h/hook"},
+    ),
 }
 
 
@@ -542,10 +560,7 @@ def text_paths(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...
 def with_text(document: Any, path: tuple[Any, ...], text: str) -> Any:
     copy = json.loads(json.dumps(document))
     *parents, last = path
-    target = copy
-    for key in parents:
-        target = target[key]
-    target[last] = text
+    document_at(copy, tuple(parents))[last] = text
     return copy
 
 
@@ -577,8 +592,8 @@ def document_at(document: Any, path: tuple[Any, ...]) -> Any:
 
 BOUNDARY_CASES = [
     pytest.param(name, path, id=f"{name}: {'.'.join(map(str, path))}")
-    for name, (_, _, document) in FULL_DOCUMENTS.items()
-    for path in text_paths(document)
+    for name, body in FULL_DOCUMENTS.items()
+    for path in text_paths(body.document)
 ]
 
 
@@ -586,28 +601,18 @@ BOUNDARY_CASES = [
 def test_each_text_field_is_read_exactly_as_its_model_reads_it_at_its_length_limits(
     name: str, path: tuple[Any, ...]
 ) -> None:
-    model, read, document = FULL_DOCUMENTS[name]
+    body = FULL_DOCUMENTS[name]
     # Given a full document its model accepts
-    assert validated(model, document) is not None
+    assert validated(body.model, body.document) is not None
     for pad in ("x", "é"):
-        limit = longest_accepted(model, document, path, pad)
+        limit = longest_accepted(body.model, body.document, path, pad)
         for length in {0, max(limit - 1, 0), limit, limit + 1}:
             # When this one field holds a text of that length (the rest as it was)
-            changed = with_text(document, path, padded(document_at(document, path), length, pad))
+            changed = with_text(body.document, path, padded(document_at(body.document, path), length, pad))
             # Then the reader takes it exactly when the model does, as the model's values say
-            accepted = validated(model, changed)
-            expected = None if accepted is None else oracle(name, accepted)
-            assert read(changed) == expected, (path, pad, length)
-
-
-def oracle(name: str, model: Any) -> Any:
-    if name == "create":
-        return former_create(model)
-    if name == "channel":
-        return model.webhookUrl
-    return former_activity_request(
-        model, Role.CUSTOMER if name.startswith("consumer") else Role.REPRESENTATIVE
-    )
+            accepted = validated(body.model, changed)
+            expected = None if accepted is None else body.expected(accepted)
+            assert body.read(changed) == expected, (path, pad, length)
 
 
 def test_a_document_its_reader_takes_never_reaches_the_model() -> None:
